@@ -1,0 +1,31 @@
+//! Tokenize, window, encode and score privacy-policy clauses.
+//!
+//! The flow is [`tokenize`] (WordPiece ids, overlapping windows for long
+//! clauses) → [`encoder`] (candle-transformers BERT, mean pooling) →
+//! [`head`] (one sigmoid per label) → max-pool over windows, wrapped up in a
+//! [`Classifier`] loaded from a [`model`] directory whose base encoder is
+//! found by [`source`] (local folder or hf-hub). [`train`] fits heads and
+//! thresholds; [`metrics`] scores predictions against gold labels.
+//!
+//! Reading files is `policylens-read`'s job and writing tables
+//! `policylens-store`'s; this crate sees only text.
+
+pub mod classifier;
+pub mod device;
+pub mod encoder;
+pub mod error;
+pub mod head;
+pub mod metrics;
+pub mod model;
+pub mod source;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod tokenize;
+pub mod train;
+
+pub use classifier::{score_windows, Classifier, Embedder, LoadOptions};
+pub use device::parse_device;
+pub use error::{ClassifyError, Result};
+pub use metrics::{evaluate, EvalReport};
+pub use model::{BaseEncoder, ModelConfig, Windowing};
+pub use tokenize::TokenizedClause;

@@ -1,0 +1,158 @@
+//! Clause text to token ids, and the overlapping windows that cover them.
+//!
+//! A clause longer than the encoder's window is never truncated: its tokens
+//! are cut into windows of at most `max_tokens` (with `[CLS]`/`[SEP]`) that
+//! overlap by `overlap` tokens, each window is scored, and the scores are
+//! max-pooled back into one clause score.
+
+use crate::error::{ClassifyError, Result};
+use std::ops::Range;
+use std::path::Path;
+use tokenizers::Tokenizer;
+
+/// A clause's tokens and the windows that cover them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenizedClause {
+    /// Content token ids, without special tokens.
+    pub ids: Vec<u32>,
+    /// Ranges into `ids`; together they cover every token.
+    pub windows: Vec<Range<usize>>,
+}
+
+impl TokenizedClause {
+    pub fn n_tokens(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn n_windows(&self) -> usize {
+        self.windows.len()
+    }
+}
+
+/// Cut `n` tokens into windows of at most `size` that overlap by `overlap`.
+/// The last window is aligned to the end so no window is needlessly short.
+/// An empty clause gets one empty window, so that every clause is scored.
+pub fn plan_windows(n: usize, size: usize, overlap: usize) -> Vec<Range<usize>> {
+    let size = size.max(1);
+    if n <= size {
+        return vec![0..n];
+    }
+    let stride = size.saturating_sub(overlap).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        if start + size >= n {
+            out.push(n - size..n);
+            break;
+        }
+        out.push(start..start + size);
+        start += stride;
+    }
+    out
+}
+
+/// A BERT WordPiece tokenizer that windows instead of truncating.
+pub struct ClauseTokenizer {
+    tokenizer: Tokenizer,
+    cls: u32,
+    sep: u32,
+    pad: u32,
+    /// Content tokens per window (the encoder's window less `[CLS]`/`[SEP]`).
+    window: usize,
+    overlap: usize,
+}
+
+impl ClauseTokenizer {
+    /// Load `tokenizer.json`; `max_tokens` counts the special tokens.
+    pub fn from_file(path: &Path, max_tokens: usize, overlap: usize) -> Result<Self> {
+        let tokenizer = Tokenizer::from_file(path).map_err(|e| ClassifyError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+            hint: crate::error::FETCH_HINT.into(),
+        })?;
+        Self::new(tokenizer, max_tokens, overlap)
+    }
+
+    pub fn new(mut tokenizer: Tokenizer, max_tokens: usize, overlap: usize) -> Result<Self> {
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| ClassifyError::Tokenizer(e.to_string()))?;
+        tokenizer.with_padding(None);
+        let id = |t: &str| {
+            tokenizer
+                .token_to_id(t)
+                .ok_or_else(|| ClassifyError::Tokenizer(format!("vocabulary has no {t} token")))
+        };
+        let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
+        let pad = id("[PAD]").unwrap_or(0);
+        let window = max_tokens.saturating_sub(2).max(1);
+        Ok(Self {
+            tokenizer,
+            cls,
+            sep,
+            pad,
+            window,
+            overlap: overlap.min(window / 2),
+        })
+    }
+
+    pub fn pad_id(&self) -> u32 {
+        self.pad
+    }
+
+    pub fn encode(&self, text: &str) -> Result<TokenizedClause> {
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| ClassifyError::Tokenizer(e.to_string()))?;
+        let ids = enc.get_ids().to_vec();
+        let windows = plan_windows(ids.len(), self.window, self.overlap);
+        Ok(TokenizedClause { ids, windows })
+    }
+
+    /// The model input for one window: `[CLS] tokens [SEP]`.
+    pub fn window_input(&self, clause: &TokenizedClause, window: usize) -> Vec<u32> {
+        let r = clause.windows[window].clone();
+        let mut v = Vec::with_capacity(r.len() + 2);
+        v.push(self.cls);
+        v.extend_from_slice(&clause.ids[r]);
+        v.push(self.sep);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn covered(n: usize, ws: &[Range<usize>]) -> bool {
+        (0..n).all(|i| ws.iter().any(|w| w.contains(&i)))
+    }
+
+    #[test]
+    fn short_clauses_get_one_window() {
+        assert_eq!(plan_windows(0, 254, 64), vec![0..0]);
+        assert_eq!(plan_windows(254, 254, 64), vec![0..254]);
+    }
+
+    #[test]
+    fn long_clauses_are_covered_by_overlapping_windows() {
+        let ws = plan_windows(1000, 254, 64);
+        assert!(covered(1000, &ws));
+        assert!(ws.iter().all(|w| w.len() == 254));
+        for pair in ws.windows(2) {
+            assert!(
+                pair[0].end > pair[1].start,
+                "windows must overlap: {pair:?}"
+            );
+        }
+        assert_eq!(ws.last().unwrap().end, 1000);
+    }
+
+    #[test]
+    fn degenerate_overlap_still_terminates_and_covers() {
+        let ws = plan_windows(50, 10, 10);
+        assert!(covered(50, &ws));
+        assert!(ws.len() <= 50);
+    }
+}

@@ -1,0 +1,57 @@
+//! `policylens eval`: score a model on annotated clauses.
+
+use crate::{data, ModelArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use policylens_classify::evaluate;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Annotated clauses: FILE or FILE@split (.csv/.jsonl/.parquet).
+    #[arg(required = true)]
+    pub data: Vec<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Average over these labels only (comma-separated); default: labels with gold positives.
+    #[arg(long, value_delimiter = ',')]
+    pub labels: Option<Vec<String>>,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    let classifier = args.model.load()?;
+    let labels = classifier.labels().clone();
+    let data = data::load(&args.data, &labels)?;
+    let tokens = classifier.tokenize_all(&data.texts)?;
+    let scores = crate::train::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
+    let t = classifier.thresholds();
+    let pred: Vec<Vec<bool>> = scores
+        .iter()
+        .map(|s| s.0.iter().zip(&t.0).map(|(p, t)| p >= t).collect())
+        .collect();
+    let include = match &args.labels {
+        None => None,
+        Some(names) => Some(
+            names
+                .iter()
+                .map(|n| labels.resolve(n))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let report = evaluate(&labels, &data.gold, &pred, include.as_deref());
+    println!(
+        "model: {}\ndata: {}\n{report}",
+        classifier.model_id(),
+        args.data.join(" ")
+    );
+    if let Some(path) = &args.json {
+        let v = serde_json::json!({"model": classifier.model_id(), "data": args.data, "report": report});
+        std::fs::write(path, serde_json::to_string_pretty(&v)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

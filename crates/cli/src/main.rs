@@ -1,0 +1,170 @@
+//! `policylens`: label privacy policies clause by clause.
+//!
+//! This binary parses arguments and wires the library crates together; the
+//! work lives in `policylens-pipeline` (label), `policylens-classify`
+//! (models, training, metrics) and `policylens-store` (tables).
+
+mod data;
+mod eval;
+mod train;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use policylens_classify::{parse_device, Classifier, LoadOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const DEFAULT_MODEL: &str = "models/policylens-minilm-opp115";
+
+#[derive(Parser)]
+#[command(
+    name = "policylens",
+    version,
+    about = "Label the data practices in privacy policies, clause by clause"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Segment and label policies (.html/.htm/.md/.txt, or clause tables .jsonl/.csv/.parquet) into Parquet tables.
+    Label(LabelArgs),
+    /// Train a classification head on annotated clauses (FILE or FILE@split).
+    Train(train::TrainArgs),
+    /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
+    Eval(eval::EvalArgs),
+    /// Download a base encoder from the Hugging Face hub (hf-hub cache) into a directory.
+    FetchModel {
+        /// Hub repository id, e.g. sentence-transformers/all-MiniLM-L6-v2
+        repo_id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Options shared by commands that load a model.
+#[derive(Args, Clone)]
+pub struct ModelArgs {
+    /// Model directory (policylens.json + head.safetensors).
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+    /// cpu, cuda, cuda:N, metal or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Token windows per encoder call.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+impl ModelArgs {
+    pub fn load_options(&self) -> Result<LoadOptions> {
+        Ok(LoadOptions {
+            device: parse_device(&self.device)?,
+            batch_size: self.batch_size,
+            ..Default::default()
+        })
+    }
+
+    pub fn load(&self) -> Result<Classifier> {
+        let opts = self.load_options()?;
+        Classifier::load(&self.model, &opts)
+            .with_context(|| format!("loading model {}", self.model.display()))
+    }
+}
+
+#[derive(Args)]
+struct LabelArgs {
+    /// Files or directories (walked recursively, in sorted order).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output directory for documents.parquet and clauses.parquet.
+    #[arg(short, long, default_value = "out")]
+    out: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Documents prepared and scored together (bounds memory).
+    #[arg(long, default_value_t = 32)]
+    chunk: usize,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn label(args: LabelArgs) -> Result<ExitCode> {
+    let classifier = args.model.load()?;
+    let opts = policylens_pipeline::RunOptions {
+        chunk_documents: args.chunk,
+        progress: !args.quiet,
+    };
+    let s = policylens_pipeline::run(&args.inputs, &args.out, &classifier, &opts)?;
+    let secs = s.total.as_secs_f64().max(1e-9);
+    eprintln!(
+        "labeled {} clauses from {} documents in {:.1}s ({:.1} clauses/s, {:.0} tokens/s; prepare {:.1}s, infer {:.1}s, write {:.1}s) -> {}",
+        s.clauses,
+        s.documents,
+        secs,
+        s.clauses as f64 / secs,
+        s.tokens as f64 / secs,
+        s.prepare.as_secs_f64(),
+        s.infer.as_secs_f64(),
+        s.write.as_secs_f64(),
+        args.out.display()
+    );
+    let statuses: Vec<String> = s
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    eprintln!("documents by status: {}", statuses.join(", "));
+    for f in &s.failures {
+        eprintln!("  failed: {f}");
+    }
+    let failed = s.failed();
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} documents failed (exit status = number failed, at most 100)",
+            s.documents
+        );
+    }
+    Ok(ExitCode::from(failed.min(100) as u8))
+}
+
+fn fetch_model(repo_id: &str, out: &std::path::Path) -> Result<ExitCode> {
+    let snapshot = policylens_classify::source::from_hub(repo_id)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let files = policylens_classify::source::ENCODER_FILES
+        .iter()
+        .chain(&policylens_classify::source::OPTIONAL_FILES);
+    for f in files {
+        let src = snapshot.join(f);
+        if src.is_file() {
+            std::fs::copy(&src, out.join(f))
+                .with_context(|| format!("copying {} to {}", src.display(), out.display()))?;
+        }
+    }
+    eprintln!("{repo_id} -> {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("POLICYLENS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Label(a) => label(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::FetchModel { repo_id, out } => fetch_model(&repo_id, &out),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(101)
+    })
+}

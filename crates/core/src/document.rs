@@ -1,0 +1,161 @@
+//! Documents, their formats and the clauses cut from them.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::PathBuf;
+
+/// What kind of file a policy came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Html,
+    Markdown,
+    Text,
+    /// A table of clauses already cut (`.jsonl`, `.csv`, `.parquet` with a `text` column).
+    Jsonl,
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// The name written to `documents.parquet`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Markdown => "markdown",
+            Format::Text => "text",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// Tabular clause files skip segmentation: each row is already a clause.
+    pub fn is_clause_table(self) -> bool {
+        matches!(self, Format::Jsonl | Format::Csv | Format::Parquet)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a document fared in the run; every input gets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// The file holds no visible text.
+    Empty,
+    /// The file looks like binary data, not a policy.
+    Binary,
+    /// The bytes are not valid in the declared or sniffed character encoding.
+    InvalidEncoding,
+    /// The file could not be read (permissions, vanished, I/O).
+    Unreadable,
+    /// The file is of a known kind but could not be parsed (e.g. a broken table).
+    Malformed,
+    /// A kind of file PolicyLens does not read (PDF, images, archives).
+    Unsupported,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Empty => "empty",
+            Status::Binary => "binary",
+            Status::InvalidEncoding => "invalid_encoding",
+            Status::Unreadable => "unreadable",
+            Status::Malformed => "malformed",
+            Status::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The sha256 of a file's bytes, lower-case hex: the stable document id.
+pub fn doc_id_of(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A clause id that is stable across runs: document hash plus position.
+pub fn clause_id(doc_id: &str, position: u32) -> String {
+    let short = &doc_id[..doc_id.len().min(16)];
+    format!("{short}-{position:05}")
+}
+
+/// One input file as the pipeline saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// sha256 of the file's bytes.
+    pub id: String,
+    pub path: PathBuf,
+    pub format: Format,
+    pub bytes: u64,
+    pub title: Option<String>,
+    pub status: Status,
+    /// Why the status is not `Ok`, naming the file.
+    pub error: Option<String>,
+}
+
+/// A paragraph of policy text as a careful reader cuts it, with the headings
+/// above it. Offsets count Unicode scalar values (Python `str` indices) into
+/// the document's extracted text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clause {
+    /// Order within the document, from 0.
+    pub position: u32,
+    /// Heading path from the outermost heading down to the nearest one.
+    pub heading: Vec<String>,
+    pub text: String,
+    pub char_start: usize,
+    pub char_end: usize,
+}
+
+impl Clause {
+    /// The heading path as one string, outermost first (`"A > B"`).
+    pub fn heading_path(&self) -> String {
+        self.heading.join(" > ")
+    }
+}
+
+/// What segmentation makes of one document: its visible text and the clauses
+/// that cover it. `text.chars().skip(c.char_start).take(c.char_end - c.char_start)`
+/// equals `c.text` for every clause.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Segmented {
+    pub title: Option<String>,
+    pub text: String,
+    pub clauses: Vec<Clause>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_id_is_sha256_hex() {
+        assert_eq!(
+            doc_id_of(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn clause_ids_differ_by_position_and_document() {
+        let a = doc_id_of(b"a");
+        let b = doc_id_of(b"b");
+        assert_ne!(clause_id(&a, 0), clause_id(&a, 1));
+        assert_ne!(clause_id(&a, 0), clause_id(&b, 0));
+        assert_eq!(clause_id(&a, 7), clause_id(&a, 7));
+    }
+}

@@ -1,0 +1,128 @@
+//! Turning the paths a user named into the list of input files.
+
+use crate::ReadError;
+use std::path::{Path, PathBuf};
+
+/// The input files under `inputs`, in a deterministic order.
+///
+/// Files are taken as given (even hidden ones: the user named them).
+/// Directories are walked recursively, entries sorted by name, skipping
+/// hidden files and directories (names starting with `.`). Every other
+/// regular file is returned, whatever its kind: unsupported files are reported
+/// later with a status rather than dropped here. Symlinks are followed.
+/// Fails only when a named input does not exist or a directory cannot be listed.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
+    let _span = tracing::debug_span!("discover", inputs = inputs.len()).entered();
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound {
+                path: input.clone(),
+            },
+            _ => ReadError::Unreadable {
+                path: input.clone(),
+                source,
+            },
+        })?;
+        if meta.is_dir() {
+            walk(input, &mut files)?;
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Depth-first with an explicit stack so a deep tree cannot overflow the call stack.
+fn walk(root: &Path, files: &mut Vec<PathBuf>) -> Result<(), ReadError> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| ReadError::Unreadable {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut children: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| !is_hidden(path))
+            .collect();
+        children.sort();
+        let mut subdirs = Vec::new();
+        for child in children {
+            // A broken symlink still counts as an input: reading it reports why it failed.
+            if std::fs::metadata(&child)
+                .map(|m| m.is_dir())
+                .unwrap_or(false)
+            {
+                subdirs.push(child);
+            } else {
+                files.push(child);
+            }
+        }
+        // Files of a directory come before its subdirectories' files; the
+        // stack pops the last pushed, so push subdirectories in reverse.
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(())
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .map(|name| name.to_string_lossy().starts_with('.'))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn walks_sorted_and_skips_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("b/nested")).unwrap();
+        fs::create_dir_all(root.join(".git")).unwrap();
+        for file in [
+            "z.txt",
+            "a.html",
+            "b/nested/c.md",
+            "b/x.pdf",
+            ".hidden.txt",
+            ".git/config",
+        ] {
+            fs::write(root.join(file), "x").unwrap();
+        }
+        let found = discover(&[root.to_path_buf()]).unwrap();
+        let rel: Vec<_> = found
+            .iter()
+            .map(|p| {
+                p.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect();
+        assert_eq!(rel, ["a.html", "z.txt", "b/x.pdf", "b/nested/c.md"]);
+    }
+
+    #[test]
+    fn named_files_are_kept_in_the_given_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        let hidden = dir.path().join(".b.txt");
+        fs::write(&a, "x").unwrap();
+        fs::write(&hidden, "x").unwrap();
+        let found = discover(&[hidden.clone(), a.clone()]).unwrap();
+        assert_eq!(found, [hidden, a]);
+    }
+
+    #[test]
+    fn missing_input_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.html");
+        let err = discover(std::slice::from_ref(&missing)).unwrap_err();
+        assert!(matches!(err, ReadError::NotFound { .. }));
+        assert!(err.to_string().contains("nope.html"), "{err}");
+        assert_eq!(err.status(), policylens_core::Status::Unreadable);
+    }
+}

@@ -1,0 +1,364 @@
+//! Plain text: paragraphs by blank lines, headings by their look.
+
+use crate::blocks::{assemble, normalize, Block};
+use crate::boilerplate;
+use policylens_core::Segmented;
+
+/// A heading line is at most this many words.
+const MAX_HEADING_WORDS: usize = 12;
+
+/// Cuts plain text into clauses.
+///
+/// Paragraphs are separated by blank lines and their hard-wrapped lines
+/// rejoined. Lines starting with a bullet (`-`, `*`, `•`, `1.`, `a)`, `(i)`)
+/// are list items; lines following an item continue it. A paragraph of one
+/// line is a heading when it is in ALL CAPS, starts with `#`, is underlined
+/// with `===`/`---`, or is short and title-cased (`Information We Collect`,
+/// `3. Your Rights`) without closing punctuation. The first heading before
+/// any text is the title. Lines made of markdown-style links (a scraped
+/// page's menus) are dropped.
+pub fn segment_text(text: &str) -> Segmented {
+    let _span = tracing::debug_span!("segment_text", bytes = text.len()).entered();
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut blocks = Vec::new();
+    let mut seen_text = false;
+    for para in paragraphs(&text) {
+        if let Some((level, heading)) = heading_of(&para) {
+            let level = if seen_text || blocks.iter().any(|b| matches!(b, Block::Heading { .. })) {
+                level
+            } else {
+                1
+            };
+            blocks.push(Block::Heading {
+                level,
+                text: heading,
+            });
+            continue;
+        }
+        let before = blocks.len();
+        push_paragraph(&para, &mut blocks);
+        seen_text |= blocks.len() > before;
+    }
+    let title = blocks.iter().find_map(|b| match b {
+        Block::Heading { text, .. } => Some(text.clone()),
+        _ => None,
+    });
+    assemble(title, blocks)
+}
+
+/// Groups of non-blank lines, with setext underlines kept on their line.
+fn paragraphs(text: &str) -> Vec<Vec<&str>> {
+    let mut paras = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                paras.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        paras.push(current);
+    }
+    // A line underlined by `===` or `---` is a heading paragraph of its own.
+    let mut out = Vec::new();
+    for para in paras {
+        let mut start = 0;
+        for i in 1..para.len() {
+            if is_rule(para[i]) && i > start {
+                if i - 1 > start {
+                    out.push(para[start..i - 1].to_vec());
+                }
+                out.push(para[i - 1..=i].to_vec());
+                start = i + 1;
+            }
+        }
+        if start < para.len() {
+            out.push(para[start..].to_vec());
+        }
+    }
+    out
+}
+
+fn is_rule(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 3
+        && (t.chars().all(|c| c == '=')
+            || t.chars().all(|c| c == '-')
+            || t.chars().all(|c| c == '*')
+            || t.chars().all(|c| c == '_'))
+}
+
+/// The heading level and text, if this paragraph is a heading.
+fn heading_of(para: &[&str]) -> Option<(u8, String)> {
+    let (line, underline) = match para {
+        [line] => (*line, None),
+        [line, rule] if is_rule(rule) => (*line, rule.trim().chars().next()),
+        _ => return None,
+    };
+    let trimmed = line.trim();
+    if is_rule(trimmed) {
+        return None;
+    }
+    if let Some(c) = underline {
+        return Some((if c == '=' { 1 } else { 2 }, normalize(trimmed)));
+    }
+    let hashes = trimmed.chars().take_while(|c| *c == '#').count();
+    if (1..=6).contains(&hashes) && trimmed[hashes..].starts_with(' ') {
+        let text = normalize(trimmed[hashes..].trim_end_matches('#'));
+        return Some((u8::try_from(hashes).unwrap_or(6), text));
+    }
+    // Scraped pages leave anchor icons (🔗) before headings.
+    let text = normalize(
+        trimmed.trim_start_matches(|c: char| !c.is_alphanumeric() && !"(\"“'[#*-•·–".contains(c)),
+    );
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() || words.len() > MAX_HEADING_WORDS || text.chars().count() > 100 {
+        return None;
+    }
+    if text.ends_with(['.', ',', ';', ':', '!'])
+        || is_bullet(&text).is_some_and(|(_, rest)| rest.is_empty())
+    {
+        return None;
+    }
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() >= 2 && letters.iter().all(|c| !c.is_lowercase()) {
+        return Some((2, text));
+    }
+    let first_alnum = text.chars().find(|c| c.is_alphanumeric())?;
+    let bullet = text.starts_with(['-', '*', '•', '·', '–']);
+    if bullet || !(first_alnum.is_uppercase() || first_alnum.is_numeric()) {
+        return None;
+    }
+    if has_section_label(&text) {
+        return Some((3, text));
+    }
+    let long: Vec<&&str> = words
+        .iter()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+        .collect();
+    let capitalized = long
+        .iter()
+        .filter(|w| {
+            w.chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(char::is_uppercase)
+        })
+        .count();
+    (capitalized * 2 >= long.len()).then_some((3, text))
+}
+
+/// Whether a line starts with a section label: `1.`, `2.3`, `A.`, `IV)`.
+fn has_section_label(text: &str) -> bool {
+    let Some((label, _)) = text.split_once(' ') else {
+        return false;
+    };
+    let Some(label) = label
+        .strip_suffix(['.', ')'])
+        .or(Some(label).filter(|l| l.contains('.')))
+    else {
+        return false;
+    };
+    let numbered = !label.is_empty()
+        && label
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let lettered = label.len() == 1 && label.chars().all(|c| c.is_ascii_uppercase());
+    let roman = !label.is_empty() && label.len() <= 4 && label.chars().all(|c| "IVX".contains(c));
+    numbered || lettered || roman
+}
+
+/// A list marker at the start of a line, and the text after it.
+fn is_bullet(line: &str) -> Option<(usize, &str)> {
+    let indent = line.len() - line.trim_start().len();
+    let t = line.trim_start();
+    for marker in ["- ", "* ", "+ ", "• ", "· ", "– ", "○ ", "▪ "] {
+        if let Some(rest) = t.strip_prefix(marker) {
+            return Some((indent, rest));
+        }
+    }
+    if ["-", "*", "•"].contains(&t) {
+        return Some((indent, ""));
+    }
+    // `1.` `12)` `a.` `b)` `(iv)` followed by a space.
+    let (label, rest) = if let Some(inner) = t.strip_prefix('(') {
+        let close = inner.find(')')?;
+        (&inner[..close], &inner[close + 1..])
+    } else {
+        let end = t.find(['.', ')'])?;
+        (&t[..end], &t[end + 1..])
+    };
+    let numbered =
+        !label.is_empty() && label.len() <= 3 && label.chars().all(|c| c.is_ascii_digit());
+    let lettered = label.len() == 1 && label.chars().all(|c| c.is_ascii_lowercase());
+    let roman = !label.is_empty() && label.len() <= 4 && label.chars().all(|c| "ivx".contains(c));
+    if (numbered || lettered || roman) && rest.starts_with(' ') {
+        return Some((indent, rest.trim_start()));
+    }
+    None
+}
+
+/// Pushes a paragraph's blocks: its prose lines joined, and its list items.
+fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
+    let mut prose = String::new();
+    let mut items: Vec<(usize, String)> = Vec::new();
+    for line in para {
+        if is_rule(line) {
+            continue;
+        }
+        if let Some((indent, rest)) = is_bullet(line) {
+            items.push((indent, rest.to_string()));
+        } else if let Some((_, item)) = items.last_mut() {
+            item.push(' ');
+            item.push_str(line.trim());
+        } else {
+            prose.push(' ');
+            prose.push_str(line.trim());
+        }
+    }
+    let prose = normalize(&prose);
+    if !prose.is_empty() && !is_link_line(&prose) {
+        blocks.push(Block::Paragraph(prose));
+    }
+    let base = items.iter().map(|(indent, _)| *indent).min().unwrap_or(0);
+    for (indent, text) in items {
+        let text = normalize(&text);
+        if is_link_line(&text) {
+            continue;
+        }
+        let depth = u8::try_from(1 + (indent - base).div_ceil(2)).unwrap_or(u8::MAX);
+        blocks.push(Block::ListItem { depth, text });
+    }
+}
+
+/// Whether a line is mostly markdown-style links: a scraped page's menu.
+fn is_link_line(text: &str) -> bool {
+    let mut rest = text;
+    let (mut links, mut link_chars) = (0, 0);
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else { break };
+        let Some(end) = after[close..].find(')') else {
+            break;
+        };
+        links += 1;
+        link_chars += after[..close]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count();
+        rest = &after[close + end + 1..];
+    }
+    if links == 0 {
+        return false;
+    }
+    let visible = text.chars().filter(|c| !c.is_whitespace()).count();
+    // Brackets, parentheses and targets are markup, not visible text.
+    let markup: usize = links * 4;
+    let visible = visible.saturating_sub(markup);
+    boilerplate::is_link_block(text, visible.max(link_chars), link_chars, links)
+        || (links >= 2 && link_chars * 2 >= visible)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blocks::assert_offsets;
+
+    const DOC: &str = "ACME PRIVACY POLICY
+
+Effective January 1, 2024. This policy explains what we
+collect and why, and it is wrapped at
+sixty columns.
+
+1. INFORMATION WE COLLECT
+
+We collect the following:
+- your name and
+  email address;
+- your IP address.
+
+Cookies and Similar Technologies
+
+We use cookies. See our settings page.
+
+2. YOUR RIGHTS
+
+You may ask us to delete your data
+at any time.
+";
+
+    #[test]
+    fn wraps_caps_headings_and_lists() {
+        let seg = segment_text(DOC);
+        assert_offsets(&seg);
+        assert_eq!(seg.title.as_deref(), Some("ACME PRIVACY POLICY"));
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Effective January 1, 2024. This policy explains what we collect and why, and it is wrapped at sixty columns.",
+                "We collect the following:\n- your name and email address;\n- your IP address.",
+                "We use cookies. See our settings page.",
+                "You may ask us to delete your data at any time.",
+            ]
+        );
+        let paths: Vec<_> = seg.clauses.iter().map(|c| c.heading_path()).collect();
+        assert_eq!(
+            paths,
+            [
+                "ACME PRIVACY POLICY",
+                "ACME PRIVACY POLICY > 1. INFORMATION WE COLLECT",
+                "ACME PRIVACY POLICY > 1. INFORMATION WE COLLECT > Cookies and Similar Technologies",
+                "ACME PRIVACY POLICY > 2. YOUR RIGHTS",
+            ]
+        );
+    }
+
+    #[test]
+    fn labelled_lines_are_headings() {
+        let seg = segment_text("🔗 Policy\n\n⌚ A. Information you provide directly\n\nText.\n\n2.1 what we keep\n\nMore text.");
+        let paths: Vec<_> = seg.clauses.iter().map(|c| c.heading_path()).collect();
+        assert_eq!(
+            paths,
+            [
+                "Policy > A. Information you provide directly",
+                "Policy > 2.1 what we keep"
+            ]
+        );
+    }
+
+    #[test]
+    fn sentences_are_not_headings() {
+        let seg = segment_text("We do not sell your data\n\nWe never share it with anyone at all.");
+        assert_eq!(seg.clauses.len(), 2);
+        let seg = segment_text("Intro\n=====\n\nBody text here.\n\n## Part\n\nMore text.");
+        assert_eq!(seg.clauses[1].heading, ["Intro", "Part"]);
+    }
+
+    #[test]
+    fn link_menus_are_dropped() {
+        let seg = segment_text("Search...[Terms](#)[Privacy Policy](#)[Content Policy](#)\n\nReal text here.\n\n[TOS](#)\n\n[Models](#)[Datasets](#)");
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["Real text here."]);
+    }
+
+    #[test]
+    fn odd_text_does_not_panic() {
+        for text in [
+            "",
+            "\n\n\n",
+            "-",
+            "===\n---",
+            "(",
+            "1.",
+            "(iv",
+            "\u{feff}",
+            "a\r\rb\r\n",
+            "# \n#",
+        ] {
+            assert_offsets(&segment_text(text));
+        }
+    }
+}

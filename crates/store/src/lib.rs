@@ -1,0 +1,37 @@
+//! The tables PolicyLens writes and the clause files it reads.
+//!
+//! [`schema`] defines `documents.parquet` and `clauses.parquet` once (the
+//! score columns come from the model's [`LabelSet`](policylens_core::LabelSet));
+//! [`write`] streams rows into them in bounded batches under a temporary name
+//! and renames on completion; [`annotated`] reads clause tables (`.csv`,
+//! `.jsonl`, `.parquet` with a `text` column and optional `id`, labels, split)
+//! for labeling, training and evaluation.
+
+pub mod annotated;
+pub mod schema;
+pub mod write;
+
+pub use annotated::{read_annotated, read_clause_table, Annotated, TableClause};
+pub use schema::{clauses_schema, documents_schema};
+pub use write::{ClauseRow, DocumentRow, OutputWriter, TableWriter};
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Polars {
+        path: PathBuf,
+        source: polars::error::PolarsError,
+    },
+    #[error("{path}: {message}")]
+    Malformed { path: PathBuf, message: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

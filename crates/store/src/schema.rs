@@ -1,0 +1,51 @@
+//! The output tables' schemas, defined once. Writers build frames against
+//! these and tests check files against them.
+
+use polars::prelude::*;
+use policylens_core::LabelSet;
+
+pub const DOCUMENTS_FILE: &str = "documents.parquet";
+pub const CLAUSES_FILE: &str = "clauses.parquet";
+
+/// `documents.parquet`: one row per input file, whatever became of it.
+pub fn documents_schema() -> Schema {
+    Schema::from_iter([
+        Field::new("doc_id".into(), DataType::String),
+        Field::new("path".into(), DataType::String),
+        Field::new("format".into(), DataType::String),
+        Field::new("title".into(), DataType::String),
+        Field::new("bytes".into(), DataType::UInt64),
+        Field::new("n_clauses".into(), DataType::UInt32),
+        Field::new("status".into(), DataType::String),
+        Field::new("error".into(), DataType::String),
+        Field::new("text".into(), DataType::String),
+    ])
+}
+
+/// `clauses.parquet`: one row per clause, one Float32 score column per label
+/// in the model's order, and the predicted labels as `list<string>`.
+pub fn clauses_schema(labels: &LabelSet) -> Schema {
+    let mut fields = vec![
+        Field::new("doc_id".into(), DataType::String),
+        Field::new("clause_id".into(), DataType::String),
+        Field::new("position".into(), DataType::UInt32),
+        Field::new("heading".into(), DataType::String),
+        Field::new("text".into(), DataType::String),
+        Field::new("char_start".into(), DataType::UInt32),
+        Field::new("char_end".into(), DataType::UInt32),
+        Field::new("n_tokens".into(), DataType::UInt32),
+        Field::new("n_windows".into(), DataType::UInt32),
+    ];
+    fields.extend(
+        labels
+            .names()
+            .iter()
+            .map(|n| Field::new(n.as_str().into(), DataType::Float32)),
+    );
+    fields.push(Field::new(
+        "labels".into(),
+        DataType::List(Box::new(DataType::String)),
+    ));
+    fields.push(Field::new("model".into(), DataType::String));
+    Schema::from_iter(fields)
+}
