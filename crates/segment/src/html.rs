@@ -2,6 +2,7 @@
 
 use crate::blocks::{assemble, normalize, Block};
 use crate::boilerplate::{self, Marked};
+use crate::documents;
 use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
 use policylens_core::Segmented;
@@ -54,6 +55,7 @@ pub fn segment_html(html: &str) -> Segmented {
     let mut walker = Walker::new(&tables);
     walker.walk(root, &dropped);
     blocks.extend(walker.blocks);
+    let blocks = documents::keep_privacy_documents(blocks);
 
     let title = page_title(&doc).or_else(|| {
         blocks.iter().find_map(|b| match b {
@@ -438,6 +440,12 @@ fn is_block(name: &str) -> bool {
     )
 }
 
+/// Whether a bold line is short and unpunctuated enough to be a heading.
+fn heading_shaped(text: &str) -> bool {
+    let words = text.split_whitespace().count();
+    words <= 14 && text.chars().count() <= 120 && !text.ends_with(['.', ',', ';', ':'])
+}
+
 /// The open block elements, innermost last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
@@ -468,6 +476,8 @@ struct Walker<'t> {
     breaks: u8,
     /// Where the current line (since the last `<br>`) starts in `buf`.
     line_start: usize,
+    /// `chars`, `bold_chars` and `link_chars` where the current line starts.
+    line_counts: (usize, usize, usize),
     row: Vec<String>,
     last_heading: u8,
 }
@@ -487,6 +497,7 @@ impl<'t> Walker<'t> {
             link: 0,
             breaks: 0,
             line_start: 0,
+            line_counts: (0, 0, 0),
             row: Vec::new(),
             last_heading: 1,
         }
@@ -654,6 +665,9 @@ impl<'t> Walker<'t> {
             return;
         }
         self.breaks += 1;
+        if self.split_bold_line() {
+            return;
+        }
         let heading = self.bold_heading(&normalize(&self.buf));
         // A long line closed by a sentence end and a break is a paragraph
         // (pages that separate paragraphs by one `<br>`); short lines are
@@ -665,12 +679,42 @@ impl<'t> Walker<'t> {
         } else {
             self.buf.push(' ');
             self.line_start = self.buf.len();
+            self.line_counts = (self.chars, self.bold_chars, self.link_chars);
         }
+    }
+
+    /// A bold heading line closing lines of other text (an address, then
+    /// `<b>TERMS OF USE</b><br>` on pages that set paragraphs apart by `<br>`
+    /// only) is emitted as a heading of its own after the text before it.
+    fn split_bold_line(&mut self) -> bool {
+        let (chars, bold, link) = self.line_counts;
+        let start = self.line_start.min(self.buf.len());
+        if start == 0 || self.chars == chars || self.in_item() {
+            return false;
+        }
+        let line_chars = self.chars - chars;
+        let line_bold = self.bold_chars - bold;
+        if line_bold * 10 < line_chars * 9 || !heading_shaped(&normalize(&self.buf[start..])) {
+            return false;
+        }
+        let inside_heading = self.ctx.iter().any(|c| matches!(c, Ctx::Heading(_)));
+        if inside_heading {
+            return false;
+        }
+        let line = self.buf.split_off(start);
+        let line_links = self.link_chars - link;
+        (self.chars, self.bold_chars, self.link_chars) = (chars, bold, link);
+        self.flush();
+        self.buf = line;
+        (self.chars, self.bold_chars, self.link_chars) = (line_chars, line_bold, line_links);
+        self.flush();
+        true
     }
 
     fn reset(&mut self) {
         self.buf.clear();
         self.line_start = 0;
+        self.line_counts = (0, 0, 0);
         self.chars = 0;
         self.bold_chars = 0;
         self.link_chars = 0;
@@ -682,8 +726,7 @@ impl<'t> Walker<'t> {
         if self.chars == 0 || self.bold_chars * 10 < self.chars * 9 || self.in_item() {
             return false;
         }
-        let words = text.split_whitespace().count();
-        words <= 14 && text.chars().count() <= 120 && !text.ends_with(['.', ',', ';', ':'])
+        heading_shaped(text)
     }
 
     /// Emits the buffered text as a block of the innermost open kind.
@@ -837,6 +880,18 @@ mod tests {
         let seg = segment_html("<p><b>Security</b><br>We protect data.</p><p>We keep it.</p>");
         assert_eq!(texts(&seg), ["We protect data.", "We keep it."]);
         assert_eq!(seg.clauses[0].heading, ["Security"]);
+    }
+
+    #[test]
+    fn bold_line_after_short_lines_is_a_heading() {
+        let seg = segment_html(
+            "<p>Acme Inc.<br>1 Main St.<br><b>TERMS OF USE</b><br>You agree to these terms.</p>",
+        );
+        assert_eq!(
+            texts(&seg),
+            ["Acme Inc. 1 Main St.", "You agree to these terms."]
+        );
+        assert_eq!(seg.clauses[1].heading, ["TERMS OF USE"]);
     }
 
     #[test]

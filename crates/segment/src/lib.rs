@@ -15,6 +15,7 @@
 
 mod blocks;
 mod boilerplate;
+mod documents;
 mod html;
 mod markdown;
 mod text;
