@@ -27,6 +27,17 @@ fn policylens(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Run the binary and insist that it succeeds, showing its stderr if not.
+fn succeed(args: &[&str]) -> Output {
+    let run = policylens(args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
 fn read(path: &Path) -> DataFrame {
     ParquetReader::new(File::open(path).unwrap())
         .finish()
@@ -174,7 +185,7 @@ fn offsets_point_into_the_documents_text() {
     let tmp = tempfile::tempdir().unwrap();
     let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 64).unwrap();
     let out = tmp.path().join("out");
-    let run = policylens(&[
+    succeed(&[
         "label",
         "datasets/examples",
         "-o",
@@ -183,11 +194,6 @@ fn offsets_point_into_the_documents_text() {
         model.to_str().unwrap(),
         "--quiet",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let docs = read(&out.join("documents.parquet"));
     let clauses = read(&out.join("clauses.parquet"));
     let doc_text: std::collections::HashMap<String, String> = strings(&docs, "doc_id")
@@ -267,7 +273,7 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
     let d = data.to_str().unwrap();
     let model = tmp.path().join("trained");
     let base = tmp.path().join("tiny-bert");
-    let run = policylens(&[
+    succeed(&[
         "train",
         "--train",
         &format!("{d}@train"),
@@ -280,11 +286,6 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
         "--labels",
         "collection,sharing,contact",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("policylens.json")).unwrap())
             .unwrap();
@@ -331,18 +332,13 @@ fn shipped_model_gives_sensible_labels_on_the_examples() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let run = policylens(&[
+    succeed(&[
         "label",
         "datasets/examples",
         "-o",
         out.to_str().unwrap(),
         "--quiet",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let clauses = read(&out.join("clauses.parquet"));
     let texts = strings(&clauses, "text");
     let labels: Vec<Vec<String>> = clauses

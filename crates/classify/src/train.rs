@@ -50,7 +50,28 @@ pub fn bce_with_logits(
 /// Fit a head `[n_labels, hidden]` on embeddings `x` `[n, hidden]` and
 /// 0/1 targets `y` `[n, n_labels]` by full-batch AdamW. The problem is convex,
 /// so the zero start makes the result deterministic.
+///
+/// Features are standardised while training (unit-length sentence
+/// embeddings have tiny per-dimension spread, which starves the optimiser);
+/// the scaling is folded back into the weights, so the stored head is a plain
+/// linear layer over the raw embeddings.
 pub fn train_head(x: &Tensor, y: &Tensor, params: &HeadParams) -> Result<Head> {
+    let mean = x.mean_keepdim(0)?;
+    let centered = x.broadcast_sub(&mean)?;
+    let std = centered
+        .sqr()?
+        .mean_keepdim(0)?
+        .sqrt()?
+        .clamp(1e-6, f64::MAX)?;
+    let z = centered.broadcast_div(&std)?;
+    let head = train_standardized(&z, y, params)?;
+    // w·(x-μ)/σ + b  =  (w/σ)·x + (b - (w/σ)·μ)
+    let weight = head.weight.broadcast_div(&std)?;
+    let bias = (head.bias - weight.matmul(&mean.t()?)?.squeeze(1)?)?;
+    Ok(Head { weight, bias })
+}
+
+fn train_standardized(x: &Tensor, y: &Tensor, params: &HeadParams) -> Result<Head> {
     let (n, hidden) = x.dims2()?;
     let (n2, labels) = y.dims2()?;
     if n != n2 || n == 0 {

@@ -112,8 +112,8 @@ fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
 /// The hyper-parameter grid tried on validation.
 fn grid() -> Vec<HeadParams> {
     let mut g = Vec::new();
-    for steps in [300, 1000, 3000] {
-        for weight_decay in [0.0, 0.1] {
+    for steps in [100, 300, 600] {
+        for weight_decay in [0.1, 1.0] {
             for pos_weight_power in [0.0, 0.5] {
                 g.push(HeadParams {
                     learning_rate: 0.01,
@@ -166,8 +166,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
         let report = evaluate(&labels, &val.gold, &predict(&scores, &thresholds.0), None);
         eprintln!(
-            "steps {:>5} weight_decay {:<4} pos_weight_power {:<3} -> validation macro-F1 {:.4} micro-F1 {:.4}",
-            params.steps, params.weight_decay, params.pos_weight_power, report.macro_f1, report.micro_f1
+            "lr {:<5} steps {:>5} weight_decay {:<4} pos_weight_power {:<3} -> validation macro-F1 {:.4} micro-F1 {:.4}",
+            params.learning_rate, params.steps, params.weight_decay, params.pos_weight_power, report.macro_f1, report.micro_f1
         );
         tried.push(serde_json::json!({"params": params, "validation_macro_f1": report.macro_f1, "validation_micro_f1": report.micro_f1}));
         if best.as_ref().is_none_or(|b| report.macro_f1 > b.0) {
@@ -199,7 +199,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         },
         windowing,
         training: serde_json::json!({
-            "method": "frozen encoder, mean-pooled normalised embeddings, logistic head per label (AdamW, full batch), thresholds maximising F1 on validation",
+            "method": "frozen encoder, mean-pooled normalised embeddings, standardised, logistic head per label (AdamW, full batch), thresholds maximising F1 on validation",
             "train": args.train,
             "validation": args.validation,
             "train_clauses": train.texts.len(),

@@ -138,9 +138,41 @@ pub struct Segmented {
     pub clauses: Vec<Clause>,
 }
 
+impl Segmented {
+    /// The slice of `text` that a clause's offsets select; equals
+    /// `clause.text` whenever segmentation is correct.
+    pub fn text_of(&self, clause: &Clause) -> String {
+        slice_chars(&self.text, clause.char_start, clause.char_end)
+    }
+}
+
+/// Characters `start..end` (Unicode scalar offsets) of `text`.
+pub fn slice_chars(text: &str, start: usize, end: usize) -> String {
+    text.chars()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_are_code_points_not_bytes() {
+        let seg = Segmented {
+            title: None,
+            text: "Zürich\n\nWe collect.".into(),
+            clauses: vec![Clause {
+                position: 0,
+                heading: vec![],
+                text: "We collect.".into(),
+                char_start: 8,
+                char_end: 19,
+            }],
+        };
+        assert_eq!(seg.text_of(&seg.clauses[0]), "We collect.");
+    }
 
     #[test]
     fn doc_id_is_sha256_hex() {

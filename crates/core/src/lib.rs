@@ -15,5 +15,7 @@
 mod document;
 mod labels;
 
-pub use document::{clause_id, doc_id_of, Clause, Document, Format, Segmented, Status};
+pub use document::{
+    clause_id, doc_id_of, slice_chars, Clause, Document, Format, Segmented, Status,
+};
 pub use labels::{LabelError, LabelSet, Scores, Thresholds, OPP115_CATEGORIES};

@@ -169,12 +169,7 @@ mod tests {
         );
         assert_eq!(seg.clauses.len(), 2);
         for c in &seg.clauses {
-            let slice: String = seg
-                .text
-                .chars()
-                .skip(c.char_start)
-                .take(c.char_end - c.char_start)
-                .collect();
+            let slice = seg.text_of(c);
             assert_eq!(slice, c.text);
         }
         assert_eq!(

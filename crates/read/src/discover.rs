@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 /// The input files under `inputs`, in a deterministic order.
 ///
 /// Files are taken as given (even hidden ones: the user named them).
-/// Directories are walked recursively, entries sorted by name, skipping
+/// Directories are walked recursively and their files listed in path order
+/// (so `a/z.txt` comes before `b.txt`), skipping
 /// hidden files and directories (names starting with `.`). Every other
 /// regular file is returned, whatever its kind: unsupported files are reported
 /// later with a status rather than dropped here. Symlinks are followed.
@@ -25,7 +26,10 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
             },
         })?;
         if meta.is_dir() {
-            walk(input, &mut files)?;
+            let mut found = Vec::new();
+            walk(input, &mut found)?;
+            found.sort();
+            files.extend(found);
         } else {
             files.push(input.clone());
         }
@@ -58,9 +62,7 @@ fn walk(root: &Path, files: &mut Vec<PathBuf>) -> Result<(), ReadError> {
                 files.push(child);
             }
         }
-        // Files of a directory come before its subdirectories' files; the
-        // stack pops the last pushed, so push subdirectories in reverse.
-        stack.extend(subdirs.into_iter().rev());
+        stack.extend(subdirs);
     }
     Ok(())
 }
@@ -102,7 +104,7 @@ mod tests {
                     .replace('\\', "/")
             })
             .collect();
-        assert_eq!(rel, ["a.html", "z.txt", "b/x.pdf", "b/nested/c.md"]);
+        assert_eq!(rel, ["a.html", "b/nested/c.md", "b/x.pdf", "z.txt"]);
     }
 
     #[test]

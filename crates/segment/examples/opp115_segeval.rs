@@ -199,23 +199,6 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn strip_tags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// Our words, and the word index at which each clause after the first
 /// begins (headings between two clauses belong to the second).
 fn our_words(seg: &Segmented) -> (Vec<String>, HashSet<usize>) {
@@ -233,7 +216,7 @@ fn their_words(truth: &str) -> (Vec<String>, HashSet<usize>, usize) {
     let mut boundaries = HashSet::new();
     let mut segments = 0;
     for segment in truth.split("|||") {
-        let w = words(&strip_tags(segment));
+        let w = words(&policylens_segment::strip_tags(segment));
         if w.is_empty() {
             continue;
         }

@@ -201,12 +201,7 @@ impl Output {
 #[cfg(test)]
 pub fn assert_offsets(seg: &Segmented) {
     for clause in &seg.clauses {
-        let slice: String = seg
-            .text
-            .chars()
-            .skip(clause.char_start)
-            .take(clause.char_end - clause.char_start)
-            .collect();
+        let slice = seg.text_of(clause);
         assert_eq!(slice, clause.text, "offsets of clause {}", clause.position);
     }
 }

@@ -21,7 +21,7 @@ mod markdown;
 mod text;
 
 pub use html::segment_html;
-pub use markdown::segment_markdown;
+pub use markdown::{segment_markdown, strip_tags};
 pub use text::segment_text;
 
 use policylens_core::{Format, Segmented};
@@ -60,12 +60,7 @@ mod samples {
 
     fn check(seg: &Segmented, leaks: &[&str], kept: &[&str], clauses: std::ops::Range<usize>) {
         for clause in &seg.clauses {
-            let slice: String = seg
-                .text
-                .chars()
-                .skip(clause.char_start)
-                .take(clause.char_end - clause.char_start)
-                .collect();
+            let slice = seg.text_of(clause);
             assert_eq!(slice, clause.text);
         }
         for leak in leaks {

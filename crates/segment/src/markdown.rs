@@ -174,8 +174,8 @@ impl State {
     }
 }
 
-/// Text of an HTML snippet with its tags removed.
-fn strip_tags(html: &str) -> String {
+/// Text of an HTML snippet with its tags removed (each tag becomes a space).
+pub fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
