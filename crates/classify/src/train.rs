@@ -34,17 +34,26 @@ fn softplus(x: &Tensor) -> candle_core::Result<Tensor> {
     x.relu()? + (x.abs()?.neg()?.exp()? + 1.0)?.log()?
 }
 
-/// Mean binary cross-entropy on logits, with per-label positive weights.
+/// Mean binary cross-entropy on logits, with per-label positive weights,
+/// over the entries where `mask` is 1 (all entries when there is no mask).
 pub fn bce_with_logits(
     logits: &Tensor,
     targets: &Tensor,
     pos_weight: &Tensor,
+    mask: Option<&Tensor>,
 ) -> candle_core::Result<Tensor> {
     let pos = targets
         .broadcast_mul(pos_weight)?
         .mul(&softplus(&logits.neg()?)?)?;
     let neg = (targets.ones_like()? - targets)?.mul(&softplus(logits)?)?;
-    (pos + neg)?.mean_all()
+    let loss = (pos + neg)?;
+    match mask {
+        None => loss.mean_all(),
+        Some(m) => loss
+            .mul(m)?
+            .sum_all()?
+            .broadcast_div(&m.sum_all()?.clamp(1.0, f64::MAX)?),
+    }
 }
 
 /// Fit a head `[n_labels, hidden]` on embeddings `x` `[n, hidden]` and
@@ -55,23 +64,47 @@ pub fn bce_with_logits(
 /// embeddings have tiny per-dimension spread, which starves the optimiser);
 /// the scaling is folded back into the weights, so the stored head is a plain
 /// linear layer over the raw embeddings.
-pub fn train_head(x: &Tensor, y: &Tensor, params: &HeadParams) -> Result<Head> {
-    let mean = x.mean_keepdim(0)?;
+/// `mask` `[n, n_labels]` (1 = supervised) lets weakly labeled examples
+/// teach some labels only; `None` supervises every entry.
+pub fn train_head(
+    x: &Tensor,
+    y: &Tensor,
+    mask: Option<&Tensor>,
+    params: &HeadParams,
+) -> Result<Head> {
+    // Scaling statistics come from fully supervised rows only, so weakly
+    // labeled rows from another corpus do not move every label's features.
+    let full = match mask {
+        None => Tensor::ones((x.dim(0)?, 1), DType::F32, x.device())?,
+        Some(m) => m.min_keepdim(1)?,
+    };
+    let count = full.sum_all()?.clamp(1.0, f64::MAX)?;
+    let mean = x
+        .broadcast_mul(&full)?
+        .sum_keepdim(0)?
+        .broadcast_div(&count)?;
     let centered = x.broadcast_sub(&mean)?;
     let std = centered
         .sqr()?
-        .mean_keepdim(0)?
+        .broadcast_mul(&full)?
+        .sum_keepdim(0)?
+        .broadcast_div(&count)?
         .sqrt()?
         .clamp(1e-6, f64::MAX)?;
     let z = centered.broadcast_div(&std)?;
-    let head = train_standardized(&z, y, params)?;
+    let head = train_standardized(&z, y, mask, params)?;
     // w·(x-μ)/σ + b  =  (w/σ)·x + (b - (w/σ)·μ)
     let weight = head.weight.broadcast_div(&std)?;
     let bias = (head.bias - weight.matmul(&mean.t()?)?.squeeze(1)?)?;
     Ok(Head { weight, bias })
 }
 
-fn train_standardized(x: &Tensor, y: &Tensor, params: &HeadParams) -> Result<Head> {
+fn train_standardized(
+    x: &Tensor,
+    y: &Tensor,
+    mask: Option<&Tensor>,
+    params: &HeadParams,
+) -> Result<Head> {
     let (n, hidden) = x.dims2()?;
     let (n2, labels) = y.dims2()?;
     if n != n2 || n == 0 {
@@ -80,10 +113,14 @@ fn train_standardized(x: &Tensor, y: &Tensor, params: &HeadParams) -> Result<Hea
         )));
     }
     let dev = x.device();
-    let positives: Vec<f32> = y.sum(0)?.to_vec1()?;
+    let (positives, supervised): (Vec<f32>, Vec<f32>) = match mask {
+        None => (y.sum(0)?.to_vec1()?, vec![n as f32; labels]),
+        Some(m) => (y.mul(m)?.sum(0)?.to_vec1()?, m.sum(0)?.to_vec1()?),
+    };
     let pw: Vec<f32> = positives
         .iter()
-        .map(|&p| ((n as f32 - p).max(1.0) / p.max(1.0)).powf(params.pos_weight_power as f32))
+        .zip(&supervised)
+        .map(|(&p, &s)| ((s - p).max(1.0) / p.max(1.0)).powf(params.pos_weight_power as f32))
         .collect();
     let pw = Tensor::from_vec(pw, labels, dev)?;
     let w = Var::zeros((labels, hidden), DType::F32, dev)?;
@@ -100,7 +137,7 @@ fn train_standardized(x: &Tensor, y: &Tensor, params: &HeadParams) -> Result<Hea
         let logits = x
             .matmul(&w.as_tensor().t()?)?
             .broadcast_add(b.as_tensor())?;
-        let loss = bce_with_logits(&logits, y, &pw)?;
+        let loss = bce_with_logits(&logits, y, &pw, mask)?;
         opt.backward_step(&loss)?;
     }
     Ok(Head {
@@ -158,7 +195,7 @@ mod tests {
         let logits = Tensor::new(&[[0f32, 2.0], [-3.0, 50.0]], &dev).unwrap();
         let y = Tensor::new(&[[1f32, 0.0], [0.0, 1.0]], &dev).unwrap();
         let pw = Tensor::new(&[1f32, 1.0], &dev).unwrap();
-        let got = bce_with_logits(&logits, &y, &pw)
+        let got = bce_with_logits(&logits, &y, &pw, None)
             .unwrap()
             .to_scalar::<f32>()
             .unwrap();
@@ -166,6 +203,13 @@ mod tests {
         let want =
             (-(s(0.0)).ln() - (1.0 - s(2.0)).ln() - (1.0 - s(-3.0)).ln() - s(50.0).ln()) / 4.0;
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        // Masking out all but the first entry leaves that entry's loss alone.
+        let mask = Tensor::new(&[[1f32, 0.0], [0.0, 0.0]], &dev).unwrap();
+        let one = bce_with_logits(&logits, &y, &pw, Some(&mask))
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!((one - (-(s(0.0)).ln())).abs() < 1e-5, "{one}");
     }
 
     #[test]
@@ -179,6 +223,7 @@ mod tests {
         let head = train_head(
             &x,
             &y,
+            None,
             &HeadParams {
                 learning_rate: 0.1,
                 steps: 300,

@@ -7,6 +7,7 @@
 mod data;
 mod eval;
 mod train;
+mod weak;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};

@@ -47,6 +47,13 @@ pub struct TrainArgs {
     pub device: String,
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Unlabeled policies whose clauses that name no biometric term are
+    /// used as biometrics negatives (other labels not supervised); repeatable.
+    #[arg(long = "biometrics-negatives")]
+    pub biometrics_negatives: Vec<PathBuf>,
+    /// At most this many such clauses, spread over the corpus.
+    #[arg(long, default_value_t = 1500)]
+    pub max_negatives: usize,
 }
 
 /// Score tokenized clauses in chunks with a progress bar.
@@ -143,7 +150,23 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let windowing = Windowing::default();
     let embedder = Embedder::load(&base_dir, None, windowing, &opts)?;
 
-    let train = data::load(&args.train, &labels)?;
+    let mut train = data::load(&args.train, &labels)?;
+    let labeled = train.texts.len();
+    let mut weak = 0;
+    if !args.biometrics_negatives.is_empty() {
+        labels
+            .index("biometrics")
+            .ok_or_else(|| anyhow::anyhow!("--biometrics-negatives needs a biometrics label"))?;
+        let negatives =
+            crate::weak::biometrics_negatives(&args.biometrics_negatives, args.max_negatives)?;
+        eprintln!("{} weak biometrics negatives", negatives.len());
+        weak = negatives.len();
+        for t in negatives {
+            train.texts.push(t);
+            train.headings.push(None);
+            train.gold.push(vec![false; labels.len()]);
+        }
+    }
     let val = data::load(&args.validation, &labels)?;
     if train.texts.is_empty() || val.texts.is_empty() {
         bail!("no training or no validation clauses");
@@ -155,12 +178,22 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let (x, train_owner) = embed(&embedder, &train_tok, "embedding train")?;
     let (xv, val_owner) = embed(&embedder, &val_tok, "embedding validation")?;
     let y = targets(&train.gold, &train_owner, x.device())?;
+    // Labeled clauses supervise every label; weak negatives only biometrics.
+    let mask = if weak > 0 {
+        let bio = labels.index("biometrics").expect("checked above");
+        let rows: Vec<Vec<bool>> = (0..train.texts.len())
+            .map(|i| (0..labels.len()).map(|j| i < labeled || j == bio).collect())
+            .collect();
+        Some(targets(&rows, &train_owner, x.device())?)
+    } else {
+        None
+    };
     let embed_secs = started.elapsed().as_secs_f64();
 
     let mut best: Option<(f64, HeadParams, Head, Vec<f32>)> = None;
     let mut tried = Vec::new();
     for params in grid() {
-        let head = train_head(&x, &y, &params)?;
+        let head = train_head(&x, &y, mask.as_ref(), &params)?;
         let scores = score_windows(&head, &xv, &val_owner, val.texts.len())?;
         let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
         let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
@@ -202,7 +235,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             "method": "frozen encoder, mean-pooled normalised embeddings, standardised, logistic head per label (AdamW, full batch), thresholds maximising F1 on validation",
             "train": args.train,
             "validation": args.validation,
-            "train_clauses": train.texts.len(),
+            "train_clauses": labeled,
+            "biometrics_weak_negatives": weak,
+            "biometrics_negatives_from": args.biometrics_negatives,
             "train_windows": train_owner.len(),
             "validation_clauses": val.texts.len(),
             "chosen": params,
