@@ -264,7 +264,7 @@ mod tests {
             .iter()
             .map(|w| TokenizedClause {
                 ids: t.ids[w.clone()].to_vec(),
-                windows: vec![0..w.len()],
+                windows: std::iter::once(0..w.len()).collect(),
             })
             .collect();
         let each = c.score(&parts).unwrap();

@@ -35,7 +35,7 @@ impl TokenizedClause {
 pub fn plan_windows(n: usize, size: usize, overlap: usize) -> Vec<Range<usize>> {
     let size = size.max(1);
     if n <= size {
-        return vec![0..n];
+        return std::iter::once(0..n).collect();
     }
     let stride = size.saturating_sub(overlap).max(1);
     let mut out = Vec::new();

@@ -233,7 +233,7 @@ mod tests {
             doc_id: "d".into(),
             clause_id: format!("d-{i}"),
             position: i,
-            heading: (i % 2 == 0).then(|| "Intro > Data".to_string()),
+            heading: i.is_multiple_of(2).then(|| "Intro > Data".to_string()),
             text: format!("clause {i}"),
             char_start: i * 10,
             char_end: i * 10 + 8,
