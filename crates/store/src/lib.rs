@@ -5,14 +5,17 @@
 //! [`write`] streams rows into them in bounded batches under a temporary name
 //! and renames on completion; [`annotated`] reads clause tables (`.csv`,
 //! `.jsonl`, `.parquet` with a `text` column and optional `id`, labels, split)
-//! for labeling, training and evaluation.
+//! for labeling, training and evaluation; [`read`] reads a finished run back
+//! ([`LabeledRun`]) for reports and diffs.
 
 pub mod annotated;
+pub mod read;
 pub mod schema;
 pub mod write;
 
 pub use annotated::{read_annotated, read_clause_table, Annotated, TableClause};
-pub use schema::{clauses_schema, documents_schema};
+pub use read::LabeledRun;
+pub use schema::{clauses_schema, documents_schema, CLAUSES_FILE, DOCUMENTS_FILE};
 pub use write::{ClauseRow, DocumentRow, OutputWriter, TableWriter};
 
 use std::path::PathBuf;
