@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Execute notebooks/analysis.ipynb headless and check the Parquet column types
+# from Python. Fails if any notebook cell raises.
+#
+#   scripts/ci-notebook.sh            # venv in target/notebook/venv
+#
+# Needs the debug binary (cargo build) and the fetched encoder
+# (scripts/fetch-model.sh). The executed notebook and its figures are written
+# to target/notebook/ as artefacts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+nb_dir=target/notebook
+venv=$nb_dir/venv
+mkdir -p "$nb_dir"
+
+if [ ! -f models/all-MiniLM-L6-v2/model.safetensors ]; then
+    echo "ci-notebook: the base encoder is missing; run scripts/fetch-model.sh first" >&2
+    exit 1
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+# POLICYLENS_BIN: a policylens binary to use instead of building one.
+bin=${POLICYLENS_BIN:-}
+if [ -z "$bin" ]; then
+    cargo build --quiet -p policylens-cli
+    bin=$root/target/debug/policylens
+fi
+
+echo "== Parquet types, read by pyarrow and DuckDB (bundled examples)"
+"$bin" label datasets/examples -o "$nb_dir/examples" --quiet
+POLICYLENS_RUN="$nb_dir/examples" "$venv/bin/python" tests/python/test_parquet_types.py
+
+echo "== notebooks/analysis.ipynb"
+start=$(date +%s)
+POLICYLENS_BIN="$bin" "$venv/bin/python" - <<'PY'
+import sys
+import nbformat
+from nbclient import NotebookClient
+
+nb = nbformat.read("notebooks/analysis.ipynb", as_version=4)
+client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": "notebooks"}})
+try:
+    client.execute()
+finally:
+    nbformat.write(nb, "target/notebook/analysis.executed.ipynb")
+errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+if errors:
+    sys.exit(f"notebook cells raised: {[e['ename'] for e in errors]}")
+print(f"executed {sum(c.cell_type == 'code' for c in nb.cells)} code cells -> target/notebook/analysis.executed.ipynb")
+PY
+echo "notebook run time: $(( $(date +%s) - start ))s (figures in $nb_dir/figures)"
