@@ -290,10 +290,10 @@ fn clause_change(
     }
     if old.is_some() && new.is_some() {
         if !labels_gained.is_empty() {
-            description.push_str(&format!("; now also {}", labels_gained.join(", ")));
+            description.push_str(&format!("; now also labeled {}", labels_gained.join(", ")));
         }
         if !labels_lost.is_empty() {
-            description.push_str(&format!("; no longer {}", labels_lost.join(", ")));
+            description.push_str(&format!("; no longer labeled {}", labels_lost.join(", ")));
         }
     }
     Change {
@@ -363,7 +363,7 @@ mod tests {
                 ("unchanged", "intro clause unchanged"),
                 (
                     "changed",
-                    "sharing, collection clause changed; now also collection"
+                    "sharing, collection clause changed; now also labeled collection"
                 ),
                 ("removed", "retention clause removed"),
                 ("added", "biometrics clause added"),

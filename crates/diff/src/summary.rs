@@ -9,8 +9,10 @@ use std::fmt::{self, Display, Formatter, Write};
 
 /// Longest quoted clause text, in characters.
 const QUOTE_CHARS: usize = 300;
-/// Unchanged stretches of a word diff longer than this are elided in the middle.
+/// Characters of unchanged text kept on each side of an edit in a word diff.
 const CONTEXT_CHARS: usize = 60;
+/// Only elide stretches that save at least this many characters.
+const ELIDE_MIN_CHARS: usize = 20;
 
 const CLAUSE_KINDS: [(ChangeKind, &str); 5] = [
     (ChangeKind::Added, "added"),
@@ -165,7 +167,7 @@ fn elide(text: &str, first: bool, last: bool) -> String {
     let chars: Vec<char> = text.chars().collect();
     let keep_head = if first { 0 } else { CONTEXT_CHARS };
     let keep_tail = if last { 0 } else { CONTEXT_CHARS };
-    if chars.len() <= keep_head + keep_tail + 3 {
+    if chars.len() < keep_head + keep_tail + ELIDE_MIN_CHARS {
         return text.to_string();
     }
     let head: String = chars[..keep_head].iter().collect();
