@@ -27,6 +27,11 @@ use std::collections::HashMap;
 /// words of the pair, in order, are shared.
 pub const CHANGED_THRESHOLD: f64 = 0.5;
 
+/// Fewest words, in order, two different clauses must share to be paired at
+/// all: segmentation fragments such as `or "Airbnb"` and `or` are not one
+/// clause edited.
+pub const MIN_COMMON_WORDS: usize = 2;
+
 /// One step of an alignment; indices are positions in the old and new slices.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Step {
@@ -189,14 +194,18 @@ fn sequence_ratio(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
-    let common: usize = capture_diff_slices(Algorithm::Myers, a, b)
+    2.0 * common_words(a, b) as f64 / (a.len() + b.len()) as f64
+}
+
+/// Length of the longest common subsequence of two word sequences.
+fn common_words(a: &[u32], b: &[u32]) -> usize {
+    capture_diff_slices(Algorithm::Myers, a, b)
         .iter()
         .map(|op| match op {
             DiffOp::Equal { len, .. } => *len,
             _ => 0,
         })
-        .sum();
-    2.0 * common as f64 / (a.len() + b.len()) as f64
+        .sum()
 }
 
 /// Dice coefficient of the two word multisets: an upper bound on
@@ -220,13 +229,15 @@ fn bag_dice(a: &[u32], b: &[u32]) -> f64 {
     2.0 * common as f64 / (a.len() + b.len()) as f64
 }
 
-/// Similarity when it reaches the threshold, else `None`.
+/// Similarity when it reaches the threshold with at least
+/// [`MIN_COMMON_WORDS`] words in common, else `None`.
 fn close(a: &Clause, b: &Clause) -> Option<f64> {
     if bag_dice(&a.bag, &b.bag) < CHANGED_THRESHOLD {
         return None;
     }
-    let s = sequence_ratio(&a.words, &b.words);
-    (s >= CHANGED_THRESHOLD).then_some(s)
+    let common = common_words(&a.words, &b.words);
+    let s = 2.0 * common as f64 / (a.words.len() + b.words.len()) as f64;
+    (s >= CHANGED_THRESHOLD && common >= MIN_COMMON_WORDS).then_some(s)
 }
 
 /// Order-preserving pairs `(i, j, similarity)` that maximise the total
@@ -458,6 +469,15 @@ mod tests {
         assert!(matches!(steps[0], Step::Added { new: 0 }), "{steps:?}");
         assert!(matches!(steps[1], Step::Changed { old: 0, new: 1, .. }));
         assert!(matches!(steps[2], Step::Changed { old: 1, new: 2, .. }));
+    }
+
+    #[test]
+    fn fragments_sharing_one_word_are_not_paired() {
+        let steps = align(&["or Airbnb"], &["or"]);
+        assert_eq!(
+            steps,
+            vec![Step::Removed { old: 0 }, Step::Added { new: 0 }]
+        );
     }
 
     #[test]

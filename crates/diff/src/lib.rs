@@ -17,7 +17,7 @@ mod fixtures;
 pub mod summary;
 mod table;
 
-pub use align::{align, similarity, Step, CHANGED_THRESHOLD};
+pub use align::{align, similarity, Step, CHANGED_THRESHOLD, MIN_COMMON_WORDS};
 pub use changes::{Change, ChangeKind, ClauseSide, PolicyDiff, PolicyVersion, NOT_PRACTICES};
 
 use policylens_store::{ClauseRow, DocumentRow, LabeledRun, StoreError, TableWriter};

@@ -139,27 +139,46 @@ fn write_clause(f: &mut Formatter<'_>, c: &Change) -> fmt::Result {
     )
 }
 
-/// `old` → `new` as one line: deletions `[-…-]`, insertions `{+…+}`, long
-/// unchanged stretches elided.
+/// `old` → `new` as one line: deletions `[-…-]`, insertions `{+…+}` (one
+/// pair per edited stretch, however many words), long unchanged stretches elided.
 pub fn word_diff(old: &str, new: &str) -> String {
     let diff = TextDiff::from_words(old, new);
-    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
+    // Runs of unchanged text and edits; whitespace between two edits joins them.
+    let mut runs: Vec<(String, String, String)> = vec![Default::default()];
     for change in diff.iter_all_changes() {
-        match runs.last_mut() {
-            Some((tag, text)) if *tag == change.tag() => text.push_str(change.value()),
-            _ => runs.push((change.tag(), change.value().to_string())),
+        let v = change.value();
+        let Some((same, del, ins)) = runs.last_mut() else {
+            continue;
+        };
+        let editing = !del.is_empty() || !ins.is_empty();
+        match change.tag() {
+            ChangeTag::Equal if editing && v.trim().is_empty() => {
+                del.push_str(v);
+                ins.push_str(v);
+            }
+            ChangeTag::Equal if editing => runs.push((v.to_string(), String::new(), String::new())),
+            ChangeTag::Equal => same.push_str(v),
+            ChangeTag::Delete => del.push_str(v),
+            ChangeTag::Insert => ins.push_str(v),
         }
     }
     let last = runs.len().saturating_sub(1);
     let mut out = String::new();
-    for (i, (tag, text)) in runs.iter().enumerate() {
-        match tag {
-            ChangeTag::Equal => out.push_str(&elide(text, i == 0, i == last)),
-            ChangeTag::Delete => write!(out, "[-{}-]", text.trim()).unwrap_or(()),
-            ChangeTag::Insert => write!(out, "{{+{}+}}", text.trim()).unwrap_or(()),
+    for (i, (same, del, ins)) in runs.iter().enumerate() {
+        let edited = !del.is_empty() || !ins.is_empty();
+        out.push_str(&elide(same, i == 0, i == last && !edited));
+        let (del, ins) = (del.trim(), ins.trim());
+        if !del.is_empty() {
+            out.push_str(&format!("[-{del}-]"));
+        }
+        if !ins.is_empty() {
+            out.push_str(&format!("{{+{ins}+}}"));
+        }
+        if edited {
+            out.push(' ');
         }
     }
-    out
+    out.trim_end().to_string()
 }
 
 /// Keep the ends of an unchanged stretch that touch an edit.
@@ -196,6 +215,18 @@ mod tests {
         assert!(d.contains("[-hello@shop.example.-]"), "{d}");
         assert!(d.contains("{+privacy@shop.example.+}"), "{d}");
         assert!(d.starts_with("Write to us"), "{d}");
+    }
+
+    #[test]
+    fn a_reworded_stretch_is_one_edit() {
+        let d = word_diff(
+            "Please take a moment to read our practices.",
+            "You can read our practices.",
+        );
+        assert_eq!(
+            d,
+            "[-Please take a moment to-]{+You can+} read our practices."
+        );
     }
 
     #[test]
