@@ -2,9 +2,11 @@
 //!
 //! This binary parses arguments and wires the library crates together; the
 //! work lives in `policylens-pipeline` (label), `policylens-classify`
-//! (models, training, metrics) and `policylens-store` (tables).
+//! (models, training, metrics), `policylens-store` (tables) and
+//! `policylens-diff` (comparing versions).
 
 mod data;
+mod diff;
 mod eval;
 mod train;
 mod weak;
@@ -36,6 +38,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
     Eval(eval::EvalArgs),
+    /// Compare two versions (files, directories or label output folders): added, removed, changed clauses and practices.
+    Diff(diff::DiffArgs),
     /// Download a base encoder from the Hugging Face hub (hf-hub cache) into a directory.
     FetchModel {
         /// Hub repository id, e.g. sentence-transformers/all-MiniLM-L6-v2
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Label(a) => label(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::FetchModel { repo_id, out } => fetch_model(&repo_id, &out),
     };
     result.unwrap_or_else(|e| {

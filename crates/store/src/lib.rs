@@ -1,7 +1,8 @@
 //! The tables PolicyLens writes and the clause files it reads.
 //!
 //! [`schema`] defines `documents.parquet` and `clauses.parquet` once (the
-//! score columns come from the model's [`LabelSet`](policylens_core::LabelSet));
+//! score columns come from the model's [`LabelSet`](policylens_core::LabelSet)),
+//! and `changes.parquet`, which `policylens diff` writes;
 //! [`write`] streams rows into them in bounded batches under a temporary name
 //! and renames on completion; [`annotated`] reads clause tables (`.csv`,
 //! `.jsonl`, `.parquet` with a `text` column and optional `id`, labels, split)
@@ -15,7 +16,9 @@ pub mod write;
 
 pub use annotated::{read_annotated, read_clause_table, Annotated, TableClause};
 pub use read::LabeledRun;
-pub use schema::{clauses_schema, documents_schema, CLAUSES_FILE, DOCUMENTS_FILE};
+pub use schema::{
+    changes_schema, clauses_schema, documents_schema, CHANGES_FILE, CLAUSES_FILE, DOCUMENTS_FILE,
+};
 pub use write::{ClauseRow, DocumentRow, OutputWriter, TableWriter};
 
 use std::path::PathBuf;

@@ -49,3 +49,37 @@ pub fn clauses_schema(labels: &LabelSet) -> Schema {
     fields.push(Field::new("model".into(), DataType::String));
     Schema::from_iter(fields)
 }
+
+pub const CHANGES_FILE: &str = "changes.parquet";
+
+/// `changes.parquet` (written by `policylens diff`): one row per clause
+/// change (`added`, `removed`, `changed`, `moved`, and `unchanged` when
+/// asked for), per practice change (`newly_disclosed`, `no_longer_disclosed`)
+/// and per policy present in one version only (`policy_added`,
+/// `policy_removed`). `old_*` / `new_*` describe the clause on each side
+/// (null where that side has none).
+pub fn changes_schema() -> Schema {
+    let list = || DataType::List(Box::new(DataType::String));
+    let mut fields = vec![
+        Field::new("policy".into(), DataType::String),
+        Field::new("old_path".into(), DataType::String),
+        Field::new("new_path".into(), DataType::String),
+        Field::new("kind".into(), DataType::String),
+        Field::new("description".into(), DataType::String),
+    ];
+    for side in ["old", "new"] {
+        fields.extend([
+            Field::new(format!("{side}_clause_id").into(), DataType::String),
+            Field::new(format!("{side}_position").into(), DataType::UInt32),
+            Field::new(format!("{side}_heading").into(), DataType::String),
+            Field::new(format!("{side}_text").into(), DataType::String),
+            Field::new(format!("{side}_labels").into(), list()),
+        ]);
+    }
+    fields.extend([
+        Field::new("similarity".into(), DataType::Float32),
+        Field::new("labels_gained".into(), list()),
+        Field::new("labels_lost".into(), list()),
+    ]);
+    Schema::from_iter(fields)
+}
