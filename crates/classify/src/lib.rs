@@ -9,11 +9,17 @@
 //!
 //! Reading files is `policylens-read`'s job and writing tables
 //! `policylens-store`'s; this crate sees only text.
+//!
+//! [`bert`] is the same encoder written out op by op, with a differentiable
+//! forward for fine-tuning the whole model (candle-nn's fused layer norm and
+//! softmax have no backward pass).
 
+pub mod bert;
 pub mod classifier;
 pub mod device;
 pub mod encoder;
 pub mod error;
+pub mod finetune;
 pub mod head;
 pub mod metrics;
 pub mod model;

@@ -1,0 +1,386 @@
+//! BERT (Devlin et al., 2019) written out layer by layer so it can be
+//! trained, with weight names that follow Hugging Face checkpoints
+//! (`embeddings.*`, `encoder.layer.N.*`, optionally under `bert.`).
+//!
+//! Why not candle-transformers' `BertModel`: it uses candle-nn's fused
+//! `layer_norm` and `softmax_last_dim`, which have no backward pass, so
+//! gradients stop at every layer norm and nothing below the top one learns.
+//! Here every op has two spellings chosen by [`Ops`]: the fused kernels for
+//! inference, and the same arithmetic composed from primitive, differentiable
+//! tensor ops for training. One model, one set of weights, two forwards.
+
+use candle_core::{DType, Module, Result, Tensor, D};
+use candle_nn::{Embedding, Linear, VarBuilder};
+use candle_transformers::models::bert::{Config, HiddenAct};
+
+/// Which kernels a forward pass uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ops {
+    /// candle-nn's fused layer norm and softmax: fastest, no gradients.
+    Fused,
+    /// The same maths from primitive ops, so `backward` reaches every weight.
+    Differentiable,
+}
+
+/// Layer normalisation over the last dimension.
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    pub fn load(vb: VarBuilder, size: usize, eps: f64) -> Result<Self> {
+        Ok(Self {
+            weight: vb.get(size, "weight")?,
+            bias: vb.get(size, "bias")?,
+            eps,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor, ops: Ops) -> Result<Tensor> {
+        match ops {
+            Ops::Fused => candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32),
+            Ops::Differentiable => {
+                let mean = x.mean_keepdim(D::Minus1)?;
+                let centered = x.broadcast_sub(&mean)?;
+                let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
+                let normed = centered.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+                normed
+                    .broadcast_mul(&self.weight)?
+                    .broadcast_add(&self.bias)
+            }
+        }
+    }
+}
+
+fn softmax_last_dim(x: &Tensor, ops: Ops) -> Result<Tensor> {
+    match ops {
+        Ops::Fused => candle_nn::ops::softmax_last_dim(x),
+        // Composed from max/exp/sum, all of which have backward passes.
+        Ops::Differentiable => candle_nn::ops::softmax(x, D::Minus1),
+    }
+}
+
+fn activation(x: &Tensor, act: HiddenAct) -> Result<Tensor> {
+    match act {
+        HiddenAct::Gelu => x.gelu_erf(),
+        HiddenAct::GeluApproximate => x.gelu(),
+        HiddenAct::Relu => x.relu(),
+    }
+}
+
+struct Embeddings {
+    word: Embedding,
+    position: Embedding,
+    token_type: Embedding,
+    norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let h = cfg.hidden_size;
+        Ok(Self {
+            word: candle_nn::embedding(cfg.vocab_size, h, vb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(
+                cfg.max_position_embeddings,
+                h,
+                vb.pp("position_embeddings"),
+            )?,
+            token_type: candle_nn::embedding(
+                cfg.type_vocab_size,
+                h,
+                vb.pp("token_type_embeddings"),
+            )?,
+            norm: LayerNorm::load(vb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
+        })
+    }
+
+    fn forward(&self, ids: &Tensor, type_ids: &Tensor, ops: Ops) -> Result<Tensor> {
+        let seq_len = ids.dim(1)?;
+        let positions = Tensor::arange(0u32, seq_len as u32, ids.device())?;
+        let x = self
+            .word
+            .forward(ids)?
+            .add(&self.token_type.forward(type_ids)?)?
+            .broadcast_add(&self.position.forward(&positions)?)?;
+        self.norm.forward(&x, ops)
+    }
+}
+
+/// One transformer block: self-attention, then the feed-forward network,
+/// each followed by a residual connection and a layer norm (post-norm).
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_out: Linear,
+    attention_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: LayerNorm,
+    heads: usize,
+    act: HiddenAct,
+}
+
+impl Layer {
+    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let (h, i, eps) = (cfg.hidden_size, cfg.intermediate_size, cfg.layer_norm_eps);
+        let attn = vb.pp("attention");
+        let own = attn.pp("self");
+        Ok(Self {
+            query: candle_nn::linear(h, h, own.pp("query"))?,
+            key: candle_nn::linear(h, h, own.pp("key"))?,
+            value: candle_nn::linear(h, h, own.pp("value"))?,
+            attention_out: candle_nn::linear(h, h, attn.pp("output").pp("dense"))?,
+            attention_norm: LayerNorm::load(attn.pp("output").pp("LayerNorm"), h, eps)?,
+            intermediate: candle_nn::linear(h, i, vb.pp("intermediate").pp("dense"))?,
+            output: candle_nn::linear(i, h, vb.pp("output").pp("dense"))?,
+            output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, eps)?,
+            heads: cfg.num_attention_heads,
+            act: cfg.hidden_act,
+        })
+    }
+
+    /// `bias`: additive attention mask, (batch, 1, 1, seq), 0 or a large negative.
+    fn forward(&self, x: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
+        let (b, t, h) = x.dims3()?;
+        let d = h / self.heads;
+        let split = |y: Tensor| -> Result<Tensor> {
+            y.reshape((b, t, self.heads, d))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let q = split(self.query.forward(x)?)?;
+        let k = split(self.key.forward(x)?)?;
+        let v = split(self.value.forward(x)?)?;
+        let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?.broadcast_add(bias)?;
+        let probs = softmax_last_dim(&scores, ops)?;
+        let context = probs
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((b, t, h))?;
+        let x = self
+            .attention_norm
+            .forward(&(self.attention_out.forward(&context)? + x)?, ops)?;
+        let ff = activation(&self.intermediate.forward(&x)?, self.act)?;
+        self.output_norm
+            .forward(&(self.output.forward(&ff)? + x)?, ops)
+    }
+}
+
+/// The BERT encoder: token ids in, one hidden vector per token out.
+pub struct Bert {
+    embeddings: Embeddings,
+    layers: Vec<Layer>,
+    pub config: Config,
+}
+
+impl Bert {
+    /// Load from a builder rooted at the checkpoint; weights may sit under
+    /// `bert.` (as in `BertForSequenceClassification`) or at the top level
+    /// (as in sentence-transformers' `BertModel` exports).
+    pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+            vb.pp("bert")
+        } else {
+            vb
+        };
+        let embeddings = Embeddings::load(vb.pp("embeddings"), config)?;
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            embeddings,
+            layers,
+            config: config.clone(),
+        })
+    }
+
+    /// Hidden states (batch, seq, hidden). `mask` is 1 for tokens, 0 for padding.
+    pub fn forward(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        mask: &Tensor,
+        ops: Ops,
+    ) -> Result<Tensor> {
+        let mut x = self.embeddings.forward(ids, type_ids, ops)?;
+        let bias = attention_bias(mask, x.dtype())?;
+        for layer in &self.layers {
+            x = layer.forward(&x, &bias, ops)?;
+        }
+        Ok(x)
+    }
+}
+
+/// (batch, seq) 0/1 mask → (batch, 1, 1, seq) additive bias: 0 where a
+/// token may be attended to, a large negative where it is padding.
+fn attention_bias(mask: &Tensor, dtype: DType) -> Result<Tensor> {
+    let (b, t) = mask.dims2()?;
+    let keep = mask.to_dtype(dtype)?.reshape((b, 1, 1, t))?;
+    (keep.ones_like()? - keep)? * -1e4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::write_tiny_encoder;
+    use candle_core::{Device, Var};
+    use candle_nn::VarMap;
+    use std::collections::HashMap;
+
+    /// The tiny encoder's weights as trainable variables in `dtype`.
+    fn tiny(dtype: DType) -> (tempfile::TempDir, VarMap, Bert) {
+        let tmp = tempfile::tempdir().unwrap();
+        write_tiny_encoder(tmp.path(), 3).unwrap();
+        let cfg: Config =
+            serde_json::from_str(&std::fs::read_to_string(tmp.path().join("config.json")).unwrap())
+                .unwrap();
+        let dev = Device::Cpu;
+        let weights: HashMap<String, Tensor> =
+            candle_core::safetensors::load(tmp.path().join("model.safetensors"), &dev).unwrap();
+        let varmap = VarMap::new();
+        let model = Bert::load(VarBuilder::from_varmap(&varmap, dtype, &dev), &cfg).unwrap();
+        for (name, var) in varmap.data().lock().unwrap().iter() {
+            // The tiny writer leaves layer norms at 1/0; perturb them so a
+            // wrong layer-norm gradient cannot hide behind symmetric values.
+            let w = weights[name].to_dtype(dtype).unwrap();
+            let w = if name.contains("LayerNorm") {
+                (w + (var.rand_like(-0.3, 0.3).unwrap())).unwrap()
+            } else {
+                w
+            };
+            var.set(&w).unwrap();
+        }
+        (tmp, varmap, model)
+    }
+
+    fn batch(dev: &Device) -> (Tensor, Tensor, Tensor) {
+        let ids = Tensor::new(&[[2u32, 5, 9, 14, 3], [2, 7, 8, 3, 0]], dev).unwrap();
+        let mask = Tensor::new(&[[1u32, 1, 1, 1, 1], [1, 1, 1, 1, 0]], dev).unwrap();
+        (ids.clone(), ids.zeros_like().unwrap(), mask)
+    }
+
+    #[test]
+    fn fused_and_differentiable_forwards_agree_with_candle_transformers() {
+        let tmp = tempfile::tempdir().unwrap();
+        write_tiny_encoder(tmp.path(), 5).unwrap();
+        let cfg: Config =
+            serde_json::from_str(&std::fs::read_to_string(tmp.path().join("config.json")).unwrap())
+                .unwrap();
+        let dev = Device::Cpu;
+        let path = tmp.path().join("model.safetensors");
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&path], DType::F32, &dev) }.unwrap();
+        let ours = Bert::load(vb.clone(), &cfg).unwrap();
+        let reference = candle_transformers::models::bert::BertModel::load(vb, &cfg).unwrap();
+        let (ids, types, mask) = batch(&dev);
+        let want = reference.forward(&ids, &types, Some(&mask)).unwrap();
+        for ops in [Ops::Fused, Ops::Differentiable] {
+            let got = ours.forward(&ids, &types, &mask, ops).unwrap();
+            let diff: f32 = (got - &want)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar()
+                .unwrap();
+            assert!(diff < 1e-4, "{ops:?} differs from BertModel by {diff}");
+        }
+    }
+
+    /// A scalar that depends on every hidden value of the real tokens.
+    fn loss(model: &Bert, ops: Ops) -> Tensor {
+        let dev = Device::Cpu;
+        let (ids, types, mask) = batch(&dev);
+        let hidden = model.forward(&ids, &types, &mask, ops).unwrap();
+        let (_, t, h) = hidden.dims3().unwrap();
+        let proj = Tensor::arange(0f64, (t * h) as f64, &dev)
+            .unwrap()
+            .reshape((1, t, h))
+            .unwrap()
+            .sin()
+            .unwrap()
+            .to_dtype(hidden.dtype())
+            .unwrap();
+        hidden
+            .broadcast_mul(&proj)
+            .unwrap()
+            .tanh()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_through_every_layer_norm() {
+        let (_tmp, varmap, model) = tiny(DType::F64);
+        let grads = loss(&model, Ops::Differentiable).backward().unwrap();
+        let vars: Vec<(String, Var)> = {
+            let data = varmap.data().lock().unwrap();
+            let mut v: Vec<_> = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        let mut checked = 0;
+        for (name, var) in &vars {
+            let grad = grads
+                .get(var.as_tensor())
+                .unwrap_or_else(|| panic!("no gradient reached {name}"));
+            let g: Vec<f64> = grad.flatten_all().unwrap().to_vec1().unwrap();
+            let w: Vec<f64> = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+            // Three entries per tensor, spread over it; skip embedding rows
+            // that the batch never looks up (their gradient is exactly 0).
+            let picks = [0, w.len() / 2, w.len() - 1];
+            for &i in &picks {
+                if name.contains("word_embeddings") && g[i] == 0.0 {
+                    continue;
+                }
+                let eps = 1e-6;
+                let at = |delta: f64| {
+                    let mut p = w.clone();
+                    p[i] += delta;
+                    var.set(&Tensor::from_vec(p, var.shape(), &Device::Cpu).unwrap())
+                        .unwrap();
+                    let l: f64 = loss(&model, Ops::Differentiable).to_scalar().unwrap();
+                    l
+                };
+                let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
+                var.set(&Tensor::from_vec(w.clone(), var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let tol = 1e-5 * (1.0 + numeric.abs());
+                assert!(
+                    (numeric - g[i]).abs() < tol,
+                    "{name}[{i}]: backward {} vs finite difference {numeric}",
+                    g[i]
+                );
+                checked += 1;
+            }
+        }
+        // 1 layer: 3 embeddings + 2 norms×… — every tensor of the model was probed.
+        assert!(
+            vars.len() >= 20 && checked >= 50,
+            "{} tensors, {checked} entries",
+            vars.len()
+        );
+    }
+
+    #[test]
+    fn the_fused_forward_stops_gradients_at_layer_norms() {
+        // The reason for `Ops::Differentiable`: if candle gains a backward
+        // pass for its fused kernels this fails, and the split can go.
+        let (_tmp, varmap, model) = tiny(DType::F32);
+        let grads = loss(&model, Ops::Fused).backward().unwrap();
+        let data = varmap.data().lock().unwrap();
+        let norm = &data["encoder.layer.0.output.LayerNorm.weight"];
+        let query = &data["encoder.layer.0.attention.self.query.weight"];
+        assert!(grads.get(norm.as_tensor()).is_none());
+        assert!(grads.get(query.as_tensor()).is_none());
+    }
+}
