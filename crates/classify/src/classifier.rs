@@ -1,13 +1,20 @@
-//! A loaded model: tokenizer, encoder and head, scoring clauses in
-//! length-sorted batches with long clauses windowed and max-pooled.
+//! A loaded model scoring clauses in length-sorted batches, long clauses
+//! windowed and the window scores max-pooled. Two kinds of model load:
+//! a frozen encoder with a logistic head (`policylens.json` +
+//! `head.safetensors`, base encoder resolved by id), and a fine-tuned
+//! Hugging Face `BertForSequenceClassification` directory ([`crate::hf`]).
 
+use crate::bert::Ops;
 use crate::encoder::Encoder;
 use crate::error::{ClassifyError, Result, FETCH_HINT};
+use crate::finetune::SequenceClassifier;
 use crate::head::Head;
-use crate::model::{ModelConfig, HEAD_FILE};
-use crate::source::{resolve, sha256_file};
+use crate::hf::{is_sequence_classifier, SeqClsConfig};
+use crate::model::{ModelConfig, Windowing, HEAD_FILE};
+use crate::source::{check_encoder_dir, resolve, sha256_file};
 use crate::tokenize::{ClauseTokenizer, TokenizedClause};
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 use policylens_core::{LabelSet, Scores, Thresholds};
 use std::path::{Path, PathBuf};
 
@@ -87,32 +94,13 @@ impl Embedder {
     /// and for each window the index of its clause. Windows are batched by
     /// length so padding stays small; rows come back in clause order.
     pub fn embed_windows(&self, clauses: &[TokenizedClause]) -> Result<(Tensor, Vec<usize>)> {
-        let mut inputs = Vec::new();
-        let mut owner = Vec::new();
-        for (ci, c) in clauses.iter().enumerate() {
-            for w in 0..c.n_windows() {
-                inputs.push(self.tokenizer.window_input(c, w));
-                owner.push(ci);
-            }
-        }
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.sort_by_key(|&i| inputs[i].len());
-        let mut rows: Vec<Option<Tensor>> = vec![None; inputs.len()];
-        for chunk in order.chunks(self.batch_size) {
-            let batch: Vec<Vec<u32>> = chunk
-                .iter()
-                .map(|&i| std::mem::take(&mut inputs[i]))
-                .collect();
-            let emb = self.encoder.embed(&batch, self.tokenizer.pad_id())?;
-            for (j, &i) in chunk.iter().enumerate() {
-                rows[i] = Some(emb.get(j)?);
-            }
-        }
-        let rows: Vec<Tensor> = rows.into_iter().flatten().collect();
+        let (rows, owner) = run_windows(&self.tokenizer, clauses, self.batch_size, |batch| {
+            self.encoder.embed(batch, self.tokenizer.pad_id())
+        })?;
         let all = if rows.is_empty() {
             Tensor::zeros(
                 (0, self.encoder.hidden_size()),
-                candle_core::DType::F32,
+                DType::F32,
                 self.encoder.device(),
             )?
         } else {
@@ -122,18 +110,70 @@ impl Embedder {
     }
 }
 
+/// Run `f` over every window of every clause in length-sorted batches of
+/// `batch_size`; returns one output row per window in clause order, and
+/// each window's clause index.
+fn run_windows(
+    tokenizer: &ClauseTokenizer,
+    clauses: &[TokenizedClause],
+    batch_size: usize,
+    mut f: impl FnMut(&[Vec<u32>]) -> Result<Tensor>,
+) -> Result<(Vec<Tensor>, Vec<usize>)> {
+    let mut inputs = Vec::new();
+    let mut owner = Vec::new();
+    for (ci, c) in clauses.iter().enumerate() {
+        for w in 0..c.n_windows() {
+            inputs.push(tokenizer.window_input(c, w));
+            owner.push(ci);
+        }
+    }
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| inputs[i].len());
+    let mut rows: Vec<Option<Tensor>> = vec![None; inputs.len()];
+    for chunk in order.chunks(batch_size.max(1)) {
+        let batch: Vec<Vec<u32>> = chunk
+            .iter()
+            .map(|&i| std::mem::take(&mut inputs[i]))
+            .collect();
+        let out = f(&batch)?;
+        for (j, &i) in chunk.iter().enumerate() {
+            rows[i] = Some(out.get(j)?);
+        }
+    }
+    Ok((rows.into_iter().flatten().collect(), owner))
+}
+
+/// How a model turns windows into label probabilities.
+enum Scorer {
+    /// Frozen encoder, mean pooling, logistic head.
+    Head { embedder: Embedder, head: Head },
+    /// A fine-tuned `BertForSequenceClassification`.
+    Sequence {
+        tokenizer: ClauseTokenizer,
+        model: SequenceClassifier,
+        batch_size: usize,
+        device: Device,
+    },
+}
+
 /// A model ready to score clauses.
 pub struct Classifier {
-    pub config: ModelConfig,
-    pub embedder: Embedder,
-    head: Head,
+    labels: LabelSet,
+    thresholds: Thresholds,
+    windowing: Windowing,
+    scorer: Scorer,
     model_id: String,
 }
 
 impl Classifier {
-    /// Load a PolicyLens model directory (`policylens.json` + `head.safetensors`)
-    /// and resolve its base encoder.
+    /// Load a model directory: a PolicyLens head model (`policylens.json` +
+    /// `head.safetensors`, whose base encoder is resolved) or a Hugging Face
+    /// `BertForSequenceClassification` directory.
     pub fn load(model_dir: &Path, opts: &LoadOptions) -> Result<Self> {
+        if !model_dir.join(crate::model::MODEL_CONFIG).exists() && is_sequence_classifier(model_dir)
+        {
+            return Self::load_sequence_classifier(model_dir, opts);
+        }
         let config = ModelConfig::read(model_dir)?;
         let head_path = model_dir.join(HEAD_FILE);
         let head = Head::load(&head_path, &opts.device)?;
@@ -161,12 +201,57 @@ impl Classifier {
             });
         }
         let head_sha = sha256_file(&head_path)?;
-        let model_id = format!("{}@{}", config.name, &head_sha[..12]);
         Ok(Self {
-            config,
-            embedder,
-            head,
-            model_id,
+            model_id: format!("{}@{}", config.name, &head_sha[..12]),
+            labels: config.labels,
+            thresholds: config.thresholds,
+            windowing: config.windowing,
+            scorer: Scorer::Head { embedder, head },
+        })
+    }
+
+    fn load_sequence_classifier(dir: &Path, opts: &LoadOptions) -> Result<Self> {
+        check_encoder_dir(dir)?;
+        let config = SeqClsConfig::read(dir)?;
+        let weights = dir.join("model.safetensors");
+        let corrupt = |reason: String| ClassifyError::Corrupt {
+            path: weights.clone(),
+            reason,
+            hint: "Re-create the model with `policylens train --fine-tune`".into(),
+        };
+        let bert_config: candle_transformers::models::bert::Config =
+            serde_json::from_value(config.raw.clone()).map_err(|e| ClassifyError::Corrupt {
+                path: dir.join("config.json"),
+                reason: e.to_string(),
+                hint: "config.json must be a BERT config".into(),
+            })?;
+        // SAFETY: read-only memory map; candle copies the tensors out.
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &opts.device) }
+                .map_err(|e| corrupt(e.to_string()))?;
+        let model = SequenceClassifier::new(vb, &bert_config, config.labels.len())
+            .map_err(|e| corrupt(e.to_string()))?;
+        let max_tokens = config
+            .windowing
+            .max_tokens
+            .min(bert_config.max_position_embeddings);
+        let tokenizer = ClauseTokenizer::from_file(
+            &dir.join("tokenizer.json"),
+            max_tokens,
+            config.windowing.overlap,
+        )?;
+        let sha = sha256_file(&weights)?;
+        Ok(Self {
+            model_id: format!("{}@{}", config.name, &sha[..12]),
+            labels: config.labels,
+            thresholds: config.thresholds,
+            windowing: config.windowing,
+            scorer: Scorer::Sequence {
+                tokenizer,
+                model,
+                batch_size: opts.batch_size.max(1),
+                device: opts.device.clone(),
+            },
         })
     }
 
@@ -176,30 +261,88 @@ impl Classifier {
     }
 
     pub fn labels(&self) -> &LabelSet {
-        &self.config.labels
+        &self.labels
     }
 
     pub fn thresholds(&self) -> &Thresholds {
-        &self.config.thresholds
+        &self.thresholds
+    }
+
+    pub fn windowing(&self) -> Windowing {
+        self.windowing
+    }
+
+    fn tokenizer(&self) -> &ClauseTokenizer {
+        match &self.scorer {
+            Scorer::Head { embedder, .. } => &embedder.tokenizer,
+            Scorer::Sequence { tokenizer, .. } => tokenizer,
+        }
     }
 
     pub fn tokenize(&self, text: &str) -> Result<TokenizedClause> {
-        self.embedder.tokenize(text)
+        self.tokenizer().encode(text)
     }
 
+    /// Tokenize many clauses in parallel.
     pub fn tokenize_all<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<TokenizedClause>> {
-        self.embedder.tokenize_all(texts)
+        use rayon::prelude::*;
+        texts
+            .par_iter()
+            .map(|t| self.tokenize(t.as_ref()))
+            .collect()
     }
 
     /// Per-label probabilities for each clause: window scores max-pooled.
     pub fn score(&self, clauses: &[TokenizedClause]) -> Result<Vec<Scores>> {
-        let (emb, owner) = self.embedder.embed_windows(clauses)?;
-        score_windows(&self.head, &emb, &owner, clauses.len())
+        match &self.scorer {
+            Scorer::Head { embedder, head } => {
+                let (emb, owner) = embedder.embed_windows(clauses)?;
+                score_windows(head, &emb, &owner, clauses.len())
+            }
+            Scorer::Sequence {
+                tokenizer,
+                model,
+                batch_size,
+                device,
+            } => {
+                let (rows, owner) = run_windows(tokenizer, clauses, *batch_size, |batch| {
+                    let logits = model.logits_for(batch, tokenizer.pad_id(), device, Ops::Fused)?;
+                    Ok(candle_nn::ops::sigmoid(&logits)?)
+                })?;
+                let probs = rows
+                    .iter()
+                    .map(|r| r.to_vec1::<f32>())
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                Ok(pool_windows(
+                    probs,
+                    &owner,
+                    clauses.len(),
+                    self.labels.len(),
+                ))
+            }
+        }
     }
+}
 
-    pub fn head(&self) -> &Head {
-        &self.head
+/// Max-pool window probabilities into clause scores (`owner[i]` is window
+/// i's clause); a clause without windows scores 0.
+fn pool_windows(
+    probs: Vec<Vec<f32>>,
+    owner: &[usize],
+    n_clauses: usize,
+    n_labels: usize,
+) -> Vec<Scores> {
+    let mut out: Vec<Option<Scores>> = vec![None; n_clauses];
+    for (p, &ci) in probs.into_iter().zip(owner) {
+        let p = Scores(p);
+        match &mut out[ci] {
+            Some(s) => s.max_pool(&p),
+            slot => *slot = Some(p),
+        }
     }
+    out.into_iter()
+        .map(|s| s.unwrap_or_else(|| Scores(vec![0.0; n_labels])))
+        .collect()
 }
 
 /// Clause scores from window embeddings: the head's probabilities,
@@ -210,21 +353,12 @@ pub fn score_windows(
     owner: &[usize],
     n_clauses: usize,
 ) -> Result<Vec<Scores>> {
-    let mut out: Vec<Option<Scores>> = vec![None; n_clauses];
-    if !owner.is_empty() {
-        let probs: Vec<Vec<f32>> = head.probabilities(emb)?.to_vec2()?;
-        for (p, &ci) in probs.into_iter().zip(owner) {
-            let p = Scores(p);
-            match &mut out[ci] {
-                Some(s) => s.max_pool(&p),
-                slot => *slot = Some(p),
-            }
-        }
-    }
-    Ok(out
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| Scores(vec![0.0; head.n_labels()])))
-        .collect())
+    let probs: Vec<Vec<f32>> = if owner.is_empty() {
+        Vec::new()
+    } else {
+        head.probabilities(emb)?.to_vec2()?
+    };
+    Ok(pool_windows(probs, owner, n_clauses, head.n_labels()))
 }
 
 #[cfg(test)]

@@ -51,9 +51,30 @@ impl SequenceClassifier {
         ops: Ops,
         dropout: Option<&mut Dropout>,
     ) -> Result<Tensor> {
-        let hidden = self
-            .bert
-            .forward(&batch.ids, &batch.type_ids, &batch.mask, ops)?;
+        self.logits(&batch.ids, &batch.type_ids, &batch.mask, ops, dropout)
+    }
+
+    /// Logits for model inputs (`[CLS] … [SEP]` each), padded here.
+    pub fn logits_for(
+        &self,
+        seqs: &[Vec<u32>],
+        pad_id: u32,
+        device: &Device,
+        ops: Ops,
+    ) -> Result<Tensor> {
+        let (ids, mask) = pad(seqs, pad_id, device)?;
+        self.logits(&ids, &ids.zeros_like()?, &mask, ops, None)
+    }
+
+    fn logits(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        mask: &Tensor,
+        ops: Ops,
+        dropout: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let hidden = self.bert.forward(ids, type_ids, mask, ops)?;
         let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
         let mut pooled = self.pooler.forward(&cls)?.tanh()?;
         if let Some(d) = dropout {
@@ -119,33 +140,40 @@ pub struct Batch {
 impl Batch {
     pub fn new(examples: &[&Example], pad_id: u32, device: &Device) -> Result<Self> {
         let n = examples.len();
-        let t = examples
-            .iter()
-            .map(|e| e.ids.len())
-            .max()
-            .unwrap_or(1)
-            .max(1);
         let n_labels = examples.first().map_or(0, |e| e.targets.len());
-        let (mut ids, mut mask) = (Vec::with_capacity(n * t), Vec::with_capacity(n * t));
         let (mut targets, mut supervised) = (Vec::new(), Vec::new());
         for e in examples {
-            ids.extend_from_slice(&e.ids);
-            ids.extend(std::iter::repeat_n(pad_id, t - e.ids.len()));
-            mask.extend(std::iter::repeat_n(1u32, e.ids.len()));
-            mask.extend(std::iter::repeat_n(0u32, t - e.ids.len()));
             targets.extend_from_slice(&e.targets);
             supervised.extend_from_slice(&e.supervised);
         }
-        let ids = Tensor::from_vec(ids, (n, t), device)?;
+        let seqs: Vec<Vec<u32>> = examples.iter().map(|e| e.ids.clone()).collect();
+        let (ids, mask) = pad(&seqs, pad_id, device)?;
         Ok(Self {
             type_ids: ids.zeros_like()?,
             ids,
-            mask: Tensor::from_vec(mask, (n, t), device)?,
+            mask,
             targets: Tensor::from_vec(targets, (n, n_labels), device)?,
             supervised: Tensor::from_vec(supervised, (n, n_labels), device)?,
             tokens: examples.iter().map(|e| e.ids.len()).sum(),
         })
     }
+}
+
+/// Pad sequences to the longest: ids and a 0/1 attention mask, (n, longest).
+fn pad(seqs: &[Vec<u32>], pad_id: u32, device: &Device) -> Result<(Tensor, Tensor)> {
+    let n = seqs.len();
+    let t = seqs.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let (mut ids, mut mask) = (Vec::with_capacity(n * t), Vec::with_capacity(n * t));
+    for s in seqs {
+        ids.extend_from_slice(s);
+        ids.extend(std::iter::repeat_n(pad_id, t - s.len()));
+        mask.extend(std::iter::repeat_n(1u32, s.len()));
+        mask.extend(std::iter::repeat_n(0u32, t - s.len()));
+    }
+    Ok((
+        Tensor::from_vec(ids, (n, t), device)?,
+        Tensor::from_vec(mask, (n, t), device)?,
+    ))
 }
 
 /// Groups of example indices of similar length, in a seeded random order:

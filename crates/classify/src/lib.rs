@@ -21,6 +21,7 @@ pub mod encoder;
 pub mod error;
 pub mod finetune;
 pub mod head;
+pub mod hf;
 pub mod metrics;
 pub mod model;
 pub mod source;

@@ -1,0 +1,321 @@
+//! Fine-tuned models as Hugging Face `BertForSequenceClassification`
+//! directories: `config.json` (with `id2label`, `label2id` and
+//! `"problem_type": "multi_label_classification"`), `model.safetensors`
+//! with `bert.*` and `classifier.*` weights, and `tokenizer.json`. Python
+//! `transformers` loads such a directory unchanged; PolicyLens keeps its
+//! own settings (per-label thresholds, windowing, provenance) under the
+//! `policylens` key of `config.json`, which `transformers` carries along as
+//! an attribute and otherwise ignores. Directories trained elsewhere, without
+//! that key, load with thresholds of 0.5.
+
+use crate::error::{ClassifyError, Result};
+use crate::model::Windowing;
+use candle_nn::VarMap;
+use policylens_core::{LabelSet, Thresholds};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+pub const SEQCLS_FORMAT: &str = "policylens-seqcls/1";
+pub const ARCHITECTURE: &str = "BertForSequenceClassification";
+
+/// PolicyLens's part of `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyLensSettings {
+    pub format: String,
+    /// Short name written into every output row's `model` column.
+    pub name: String,
+    /// Per-label decision thresholds, by label name.
+    pub thresholds: Map<String, Value>,
+    #[serde(default)]
+    pub windowing: Windowing,
+    #[serde(default)]
+    pub training: Value,
+}
+
+/// What PolicyLens needs from a sequence-classification `config.json`.
+#[derive(Debug, Clone)]
+pub struct SeqClsConfig {
+    /// The whole `config.json`, for the encoder's own fields.
+    pub raw: Value,
+    pub name: String,
+    pub labels: LabelSet,
+    pub thresholds: Thresholds,
+    pub windowing: Windowing,
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> ClassifyError {
+    ClassifyError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+        hint: "A sequence-classification model needs id2label in config.json".into(),
+    }
+}
+
+/// Whether `dir` holds a Hugging Face sequence-classification model.
+pub fn is_sequence_classifier(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("config.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .is_some_and(|v| {
+            v["architectures"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s == ARCHITECTURE))
+                || v.get("id2label").is_some() && v.get("policylens").is_some()
+        })
+}
+
+impl SeqClsConfig {
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join("config.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| ClassifyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let raw: Value = serde_json::from_str(&text).map_err(|e| corrupt(&path, e.to_string()))?;
+        let id2label = raw["id2label"]
+            .as_object()
+            .ok_or_else(|| corrupt(&path, "no id2label"))?;
+        let mut pairs: Vec<(usize, String)> = id2label
+            .iter()
+            .map(|(k, v)| {
+                let id = k
+                    .parse()
+                    .map_err(|_| corrupt(&path, format!("id2label key {k:?} is not a number")))?;
+                let name = v
+                    .as_str()
+                    .ok_or_else(|| corrupt(&path, format!("id2label[{k}] is not a string")))?;
+                Ok((id, name.to_string()))
+            })
+            .collect::<Result<_>>()?;
+        pairs.sort();
+        if pairs.iter().enumerate().any(|(i, (id, _))| *id != i) {
+            return Err(corrupt(&path, "id2label ids are not 0..n"));
+        }
+        let labels = LabelSet::new(pairs.into_iter().map(|(_, n)| n))?;
+        let settings: Option<PolicyLensSettings> = match raw.get("policylens") {
+            None => None,
+            Some(v) => Some(
+                serde_json::from_value(v.clone())
+                    .map_err(|e| corrupt(&path, format!("policylens settings: {e}")))?,
+            ),
+        };
+        let thresholds = Thresholds(
+            labels
+                .names()
+                .iter()
+                .map(|n| {
+                    settings
+                        .as_ref()
+                        .and_then(|s| s.thresholds.get(n))
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.5) as f32
+                })
+                .collect(),
+        );
+        thresholds.check(&labels)?;
+        let name = settings.as_ref().map_or_else(
+            || {
+                dir.file_name()
+                    .map_or("model".into(), |n| n.to_string_lossy().into_owned())
+            },
+            |s| s.name.clone(),
+        );
+        Ok(Self {
+            name,
+            labels,
+            thresholds,
+            windowing: settings.as_ref().map(|s| s.windowing).unwrap_or_default(),
+            raw,
+        })
+    }
+}
+
+/// Everything that goes into a saved sequence-classification directory.
+pub struct SaveRequest<'a> {
+    /// The base encoder's `config.json`, extended here.
+    pub base_config: &'a Value,
+    /// The base encoder's `tokenizer.json`, copied.
+    pub tokenizer: &'a Path,
+    pub name: &'a str,
+    pub labels: &'a LabelSet,
+    pub thresholds: &'a Thresholds,
+    pub windowing: Windowing,
+    pub training: Value,
+}
+
+/// Write `dir` as a `BertForSequenceClassification` model.
+pub fn save(dir: &Path, varmap: &VarMap, req: &SaveRequest) -> Result<()> {
+    let io = |path: &Path, source| ClassifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut config = req.base_config.clone();
+    let names = req.labels.names();
+    let obj = config
+        .as_object_mut()
+        .ok_or_else(|| corrupt(dir, "base config.json is not an object"))?;
+    obj.insert("architectures".into(), json!([ARCHITECTURE]));
+    obj.insert("problem_type".into(), json!("multi_label_classification"));
+    obj.insert(
+        "id2label".into(),
+        Value::Object(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i.to_string(), json!(n)))
+                .collect(),
+        ),
+    );
+    obj.insert(
+        "label2id".into(),
+        Value::Object(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), json!(i)))
+                .collect(),
+        ),
+    );
+    let settings = PolicyLensSettings {
+        format: SEQCLS_FORMAT.into(),
+        name: req.name.into(),
+        thresholds: names
+            .iter()
+            .zip(&req.thresholds.0)
+            .map(|(n, t)| (n.clone(), json!(t)))
+            .collect(),
+        windowing: req.windowing,
+        training: req.training.clone(),
+    };
+    obj.insert(
+        "policylens".into(),
+        serde_json::to_value(settings).expect("settings serialize"),
+    );
+    let config_path = dir.join("config.json");
+    let text = serde_json::to_string_pretty(&config).expect("config serializes") + "\n";
+    std::fs::write(&config_path, text).map_err(|e| io(&config_path, e))?;
+    varmap.save(dir.join("model.safetensors"))?;
+    let tok = dir.join("tokenizer.json");
+    std::fs::copy(req.tokenizer, &tok).map_err(|e| io(&tok, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finetune::{init_from_encoder, predict, Example};
+    use crate::testing::write_tiny_encoder;
+    use crate::tokenize::ClauseTokenizer;
+    use crate::{Classifier, LoadOptions};
+    use candle_core::Device;
+
+    fn saved(tmp: &Path, with_settings: bool) -> (std::path::PathBuf, Vec<Vec<f32>>, Vec<String>) {
+        let enc = tmp.join("enc");
+        write_tiny_encoder(&enc, 4).unwrap();
+        let labels = LabelSet::new(["collection", "biometrics", "contact"]).unwrap();
+        let (varmap, model, _) = init_from_encoder(&enc, 3, 2, &Device::Cpu).unwrap();
+        let base: Value =
+            serde_json::from_str(&std::fs::read_to_string(enc.join("config.json")).unwrap())
+                .unwrap();
+        let out = tmp.join("seqcls");
+        let req = SaveRequest {
+            base_config: &base,
+            tokenizer: &enc.join("tokenizer.json"),
+            name: "tiny-seqcls",
+            labels: &labels,
+            thresholds: &Thresholds(vec![0.25, 0.5, 0.75]),
+            windowing: Windowing {
+                max_tokens: 12,
+                overlap: 2,
+            },
+            training: json!({"epochs": 1}),
+        };
+        save(&out, &varmap, &req).unwrap();
+        if !with_settings {
+            let path = out.join("config.json");
+            let mut v: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            v.as_object_mut().unwrap().remove("policylens");
+            std::fs::write(&path, v.to_string()).unwrap();
+        }
+        // What the in-memory model says, for comparison after loading.
+        let texts = vec![
+            "we collect your face and fingerprint data".to_string(),
+            "contact us".to_string(),
+        ];
+        let tok = ClauseTokenizer::from_file(&enc.join("tokenizer.json"), 12, 2).unwrap();
+        let examples: Vec<Example> = texts
+            .iter()
+            .map(|t| Example {
+                ids: tok.window_input(&tok.encode(t).unwrap(), 0),
+                targets: vec![0.0; 3],
+                supervised: vec![1.0; 3],
+            })
+            .collect();
+        let probs = predict(&model, &examples, 4, tok.pad_id(), &Device::Cpu).unwrap();
+        (out, probs, texts)
+    }
+
+    #[test]
+    fn a_saved_model_is_a_bert_for_sequence_classification_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _, _) = saved(tmp.path(), true);
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(v["architectures"], json!(["BertForSequenceClassification"]));
+        assert_eq!(v["problem_type"], "multi_label_classification");
+        assert_eq!(v["id2label"]["1"], "biometrics");
+        assert_eq!(v["label2id"]["contact"], 2);
+        assert_eq!(v["hidden_size"], 16, "the encoder's own fields are kept");
+        let names: Vec<String> =
+            candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
+                .unwrap()
+                .into_keys()
+                .collect();
+        for want in [
+            "bert.embeddings.word_embeddings.weight",
+            "bert.encoder.layer.0.attention.self.query.weight",
+            "bert.pooler.dense.weight",
+            "classifier.weight",
+            "classifier.bias",
+        ] {
+            assert!(
+                names.iter().any(|n| n == want),
+                "{want} missing from {names:?}"
+            );
+        }
+        assert!(dir.join("tokenizer.json").exists());
+    }
+
+    #[test]
+    fn policylens_label_loads_it_and_scores_as_the_trained_model_did() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, probs, texts) = saved(tmp.path(), true);
+        let c = Classifier::load(&dir, &LoadOptions::default()).unwrap();
+        assert_eq!(c.labels().names(), ["collection", "biometrics", "contact"]);
+        assert_eq!(c.thresholds().0, vec![0.25, 0.5, 0.75]);
+        assert_eq!(c.windowing().max_tokens, 12);
+        assert!(c.model_id().starts_with("tiny-seqcls@"));
+        let scores = c.score(&c.tokenize_all(&texts).unwrap()).unwrap();
+        for (s, p) in scores.iter().zip(&probs) {
+            for (a, b) in s.0.iter().zip(p) {
+                assert!((a - b).abs() < 1e-5, "{:?} vs {p:?}", s.0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_directory_trained_elsewhere_loads_with_half_thresholds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _, _) = saved(tmp.path(), false);
+        let c = Classifier::load(&dir, &LoadOptions::default()).unwrap();
+        assert_eq!(c.thresholds().0, vec![0.5; 3]);
+        assert!(
+            c.model_id().starts_with("seqcls@"),
+            "named after its folder"
+        );
+    }
+}
