@@ -25,7 +25,7 @@ fi
 # POLICYLENS_BIN: a policylens binary to use instead of building one.
 bin=${POLICYLENS_BIN:-}
 if [ -z "$bin" ]; then
-    cargo build --quiet -p policylens-cli
+    cargo build --quiet -p policylens
     bin=$root/target/debug/policylens
 fi
 

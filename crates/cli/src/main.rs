@@ -8,6 +8,7 @@
 mod data;
 mod diff;
 mod eval;
+mod finetune;
 mod train;
 mod weak;
 

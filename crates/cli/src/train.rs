@@ -1,4 +1,5 @@
-//! `policylens train`: fit a multi-label head on a frozen base encoder.
+//! `policylens train`: fit a multi-label head on a frozen base encoder
+//! (`--fine-tune` trains the whole encoder instead: see `finetune.rs`).
 //!
 //! Clauses are embedded once (each window of a long clause is a training
 //! example carrying its clause's labels); a small grid of head
@@ -54,6 +55,8 @@ pub struct TrainArgs {
     /// At most this many such clauses, spread over the corpus.
     #[arg(long, default_value_t = 1500)]
     pub max_negatives: usize,
+    #[command(flatten)]
+    pub fine_tune: crate::finetune::FineTuneArgs,
 }
 
 /// Score tokenized clauses in chunks with a progress bar.
@@ -135,6 +138,9 @@ fn grid() -> Vec<HeadParams> {
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    if args.fine_tune.fine_tune {
+        return crate::finetune::run(args);
+    }
     let started = Instant::now();
     let labels = match &args.labels {
         Some(names) => LabelSet::new(names.clone())?,

@@ -1,0 +1,247 @@
+//! `policylens train --fine-tune`: train the whole encoder, not just a head.
+//!
+//! Every window of every training clause is an example carrying its
+//! clause's labels. The epoch is chosen by validation macro-F1; then the
+//! saved model is loaded through the same path `policylens label` uses, the
+//! validation clauses are scored (windows max-pooled) and per-label
+//! thresholds are calibrated on them and written into `config.json`.
+
+use crate::data;
+use crate::train::{score_with_progress, TrainArgs};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use policylens_classify::finetune::{fine_tune, init_from_encoder, Example, FineTuneConfig};
+use policylens_classify::hf::{save, SaveRequest};
+use policylens_classify::source::{resolve, sha256_file};
+use policylens_classify::tokenize::ClauseTokenizer;
+use policylens_classify::train::calibrate_thresholds;
+use policylens_classify::{evaluate, parse_device, Classifier, LoadOptions, Windowing};
+use policylens_core::{LabelSet, Thresholds};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Options of `--fine-tune` runs.
+#[derive(Args, Clone)]
+pub struct FineTuneArgs {
+    /// Fine-tune the whole encoder (writes a Hugging Face BertForSequenceClassification directory).
+    #[arg(long)]
+    pub fine_tune: bool,
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 5e-5)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Share of steps spent on linear warm-up.
+    #[arg(long, default_value_t = 0.1)]
+    pub warmup: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f32,
+    /// Epochs without a better validation macro-F1 before stopping.
+    #[arg(long, default_value_t = 2)]
+    pub patience: usize,
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
+    /// Examples per optimiser step.
+    #[arg(long, default_value_t = 16)]
+    pub train_batch: usize,
+    /// Tokens per window when training and labeling (the model's limit at most).
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: usize,
+    /// Weight positives of label j by (negatives/positives)^power (0 = unweighted).
+    #[arg(long, default_value_t = 0.0)]
+    pub pos_weight_power: f64,
+    /// Checkpoint directory (default OUT/checkpoint); a run resumes from it.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+}
+
+fn examples(tok: &ClauseTokenizer, texts: &[String], gold: &[Vec<bool>]) -> Result<Vec<Example>> {
+    let mut out = Vec::new();
+    for (t, g) in texts.iter().zip(gold) {
+        let clause = tok.encode(t)?;
+        for w in 0..clause.n_windows() {
+            out.push(Example {
+                ids: tok.window_input(&clause, w),
+                targets: g.iter().map(|&b| b as u8 as f32).collect(),
+                supervised: vec![1.0; g.len()],
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn pos_weights(gold: &[Vec<bool>], n_labels: usize, power: f64) -> Option<Vec<f32>> {
+    if power == 0.0 {
+        return None;
+    }
+    Some(
+        (0..n_labels)
+            .map(|j| {
+                let pos = gold.iter().filter(|g| g[j]).count().max(1) as f64;
+                let neg = (gold.len() as f64 - pos).max(1.0);
+                (neg / pos).powf(power) as f32
+            })
+            .collect(),
+    )
+}
+
+pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    let ft = &args.fine_tune;
+    let started = Instant::now();
+    let labels = match &args.labels {
+        Some(names) => LabelSet::new(names.clone())?,
+        None => LabelSet::policylens(),
+    };
+    if !args.biometrics_negatives.is_empty() {
+        bail!("--biometrics-negatives is not supported with --fine-tune yet");
+    }
+    let device = parse_device(&args.device)?;
+    let opts = LoadOptions {
+        device: device.clone(),
+        batch_size: args.batch_size,
+        ..Default::default()
+    };
+    let base_dir = resolve(&args.base, &opts.local_roots)?;
+    let base_sha = sha256_file(&base_dir.join("model.safetensors"))?;
+    let windowing = Windowing {
+        max_tokens: ft.max_tokens,
+        overlap: Windowing::default().overlap.min(ft.max_tokens / 4),
+    };
+    let tok = ClauseTokenizer::from_file(
+        &base_dir.join("tokenizer.json"),
+        windowing.max_tokens,
+        windowing.overlap,
+    )?;
+    let train = data::load(&args.train, &labels)?;
+    let val = data::load(&args.validation, &labels)?;
+    if train.texts.is_empty() || val.texts.is_empty() {
+        bail!("no training or no validation clauses");
+    }
+    let train_ex = examples(&tok, &train.texts, &train.gold)?;
+    let val_ex = examples(&tok, &val.texts, &val.gold)?;
+    let config = FineTuneConfig {
+        epochs: ft.epochs,
+        batch_size: ft.train_batch,
+        learning_rate: ft.learning_rate,
+        weight_decay: ft.weight_decay,
+        warmup: ft.warmup,
+        max_grad_norm: ft.max_grad_norm,
+        dropout: ft.dropout,
+        patience: ft.patience,
+        seed: ft.seed,
+        pos_weight: pos_weights(&train.gold, labels.len(), ft.pos_weight_power),
+    };
+    let (varmap, model, _) = init_from_encoder(&base_dir, labels.len(), ft.seed, &device)?;
+    let checkpoint = ft
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| args.out.join("checkpoint"));
+    eprintln!(
+        "fine-tuning {} on {} windows of {} clauses (validation {} clauses), {} epochs",
+        base_dir.display(),
+        train_ex.len(),
+        train.texts.len(),
+        val.texts.len(),
+        ft.epochs
+    );
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix} {bar:30} {pos}/{len} steps  loss {msg}  eta {eta}",
+        )
+        .expect("static template"),
+    );
+    let state = fine_tune(
+        &model,
+        &varmap,
+        &labels,
+        &train_ex,
+        &val_ex,
+        tok.pad_id(),
+        &config,
+        &checkpoint,
+        |s| {
+            if bar.length() != Some(s.total_steps as u64) || s.step == 1 {
+                bar.set_length(s.total_steps as u64);
+                bar.set_prefix(format!("{}", s.epoch + 1));
+            }
+            bar.set_position(s.step as u64);
+            bar.set_message(format!("{:.4}  {:.0} tok/s", s.loss, s.tokens_per_second));
+            true
+        },
+    )?;
+    bar.finish_and_clear();
+    for h in &state.history {
+        eprintln!(
+            "epoch {}: train loss {:.4}, validation macro-F1 (windows, 0.5) {:.4}, {:.0}s, {:.0} tokens/s",
+            h.epoch + 1,
+            h.train_loss,
+            h.valid_macro_f1,
+            h.seconds,
+            h.tokens_per_second
+        );
+    }
+
+    // Save with provisional thresholds, reload through the labeling path,
+    // calibrate on validation clauses, save again.
+    let base_config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(base_dir.join("config.json"))
+            .with_context(|| format!("reading {}", base_dir.join("config.json").display()))?,
+    )?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "policylens".into())
+    });
+    let mut training = serde_json::json!({
+        "method": "whole-encoder fine-tuning, BertForSequenceClassification ([CLS] pooler), masked BCE, AdamW",
+        "base": args.base,
+        "base_sha256": base_sha,
+        "train": args.train,
+        "validation": args.validation,
+        "train_clauses": train.texts.len(),
+        "train_windows": train_ex.len(),
+        "config": config,
+        "history": state.history,
+        "best_epoch": state.best_epoch + 1,
+    });
+    let mut request = SaveRequest {
+        base_config: &base_config,
+        tokenizer: &base_dir.join("tokenizer.json"),
+        name: &name,
+        labels: &labels,
+        thresholds: &Thresholds::uniform(labels.len(), 0.5),
+        windowing,
+        training: training.clone(),
+    };
+    save(&args.out, &varmap, &request)?;
+    let classifier = Classifier::load(&args.out, &opts)?;
+    let val_tok = classifier.tokenize_all(&val.texts)?;
+    let scores = score_with_progress(&val_tok, |c| Ok(classifier.score(c)?))?;
+    let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
+    let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
+    let pred: Vec<Vec<bool>> = probs
+        .iter()
+        .map(|p| p.iter().zip(&thresholds.0).map(|(x, t)| x >= t).collect())
+        .collect();
+    let report = evaluate(&labels, &val.gold, &pred, None);
+    training["validation_macro_f1"] = report.macro_f1.into();
+    training["validation_micro_f1"] = report.micro_f1.into();
+    training["total_seconds"] = started.elapsed().as_secs_f64().into();
+    request.thresholds = &thresholds;
+    request.training = training;
+    save(&args.out, &varmap, &request)?;
+    println!("validation (thresholds tuned on it):\n{report}");
+    eprintln!(
+        "model written to {} in {:.0}s",
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
