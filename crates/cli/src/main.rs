@@ -2,10 +2,12 @@
 //!
 //! This binary parses arguments and wires the library crates together; the
 //! work lives in `policylens-pipeline` (label), `policylens-classify`
-//! (models, training, metrics) and `policylens-store` (tables).
+//! (models, training, metrics), `policylens-store` (tables) and
+//! `policylens-report` (the HTML report).
 
 mod data;
 mod eval;
+mod report;
 mod train;
 mod weak;
 
@@ -36,6 +38,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
     Eval(eval::EvalArgs),
+    /// Render a labeled run (OUT_DIR of `label`) as one self-contained HTML report.
+    Report(report::ReportArgs),
     /// Download a base encoder from the Hugging Face hub (hf-hub cache) into a directory.
     FetchModel {
         /// Hub repository id, e.g. sentence-transformers/all-MiniLM-L6-v2
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Label(a) => label(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Report(a) => report::run(a),
         Command::FetchModel { repo_id, out } => fetch_model(&repo_id, &out),
     };
     result.unwrap_or_else(|e| {
