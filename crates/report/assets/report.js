@@ -14,6 +14,14 @@
 
   var byId = {};
   D.docs.forEach(function (d, i) { byId[d[ID]] = i; });
+  // Paths in the matrix are shown below the folder all policies share.
+  var common = D.docs.length > 1 ? D.docs.reduce(function (p, d) {
+    var i = 0;
+    while (i < p.length && i < d[PATH].length && p[i] === d[PATH][i]) i += 1;
+    return p.slice(0, i);
+  }, D.docs[0][PATH]) : "";
+  common = common.slice(0, common.lastIndexOf("/") + 1);
+  function shortPath(p) { return p.slice(common.length); }
   function missingCore(d) {
     return D.core.filter(function (j) { return d[COUNTS][j] === 0; });
   }
@@ -85,7 +93,7 @@
       var cells = [
         el("td", { class: "doc" }, [
           el("a", { href: "#doc=" + encodeURIComponent(d[ID]), text: d[TITLE] }),
-          el("div", { class: "path", text: d[PATH] })
+          el("div", { class: "path", title: d[PATH], text: shortPath(d[PATH]) })
         ]),
         el("td", { class: "num", text: fmt(d[CLAUSES].length) })
       ];
@@ -202,7 +210,7 @@
     ]);
     var controls = el("div", { class: "controls" }, [
       el("label", {}, ["Filter by label ", select]),
-      el("label", {}, [low, " show scores below threshold (≥ 0.10)"]),
+      el("label", {}, [low, " also show the scores of labels not predicted (≥ 0.10)"]),
       el("span", { id: "clause-count", text: "Showing " + fmt(shown) + " of " + fmt(clauses.length) + " clauses" })
     ]);
     var body = el("div", { class: "panel" }, [controls, list]);
