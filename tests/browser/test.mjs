@@ -70,9 +70,14 @@ async function open(file) {
   page.on("request", (r) => {
     if (!r.url().startsWith("file:")) problems.push(`network request: ${r.url()}`);
   });
+  // A script error stops rendering: report it at once rather than time out.
+  const broken = new Promise((_, reject) =>
+    page.once("pageerror", (e) => reject(new Error(`the report's script failed: ${e.message}`))),
+  );
+  broken.catch(() => {});
   const started = Date.now();
   await page.goto(pathToFileURL(path.resolve(file)).href);
-  await page.waitForSelector("html[data-ready='1']", { timeout: 30_000 });
+  await Promise.race([page.waitForSelector("html[data-ready='1']", { timeout: 30_000 }), broken]);
   return { page, problems, ms: Date.now() - started };
 }
 
