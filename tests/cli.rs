@@ -54,6 +54,23 @@ fn strings(df: &DataFrame, col: &str) -> Vec<String> {
         .collect()
 }
 
+/// Label the bundled examples with a tiny random model (`window` tokens per
+/// encoder window) into `tmp/out`; returns that folder.
+fn label_examples_with_a_tiny_model(tmp: &Path, window: usize) -> PathBuf {
+    let model = write_tiny_model(tmp, &LabelSet::policylens(), window).unwrap();
+    let out = tmp.join("out");
+    succeed(&[
+        "label",
+        "datasets/examples",
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    out
+}
+
 /// A folder with the bundled examples plus bad inputs of every kind.
 fn corpus(tmp: &Path) -> PathBuf {
     let dir = tmp.join("corpus");
@@ -183,17 +200,7 @@ fn label_writes_both_tables_with_a_row_for_every_input() {
 #[test]
 fn offsets_point_into_the_documents_text() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 64).unwrap();
-    let out = tmp.path().join("out");
-    succeed(&[
-        "label",
-        "datasets/examples",
-        "-o",
-        out.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let out = label_examples_with_a_tiny_model(tmp.path(), 64);
     let docs = read(&out.join("documents.parquet"));
     let clauses = read(&out.join("clauses.parquet"));
     let doc_text: std::collections::HashMap<String, String> = strings(&docs, "doc_id")
@@ -376,4 +383,46 @@ fn shipped_model_gives_sensible_labels_on_the_examples() {
     assert!(labels_of("data protection officer at").contains(&"contact".to_string()));
     assert!(labels_of("Do Not Track").contains(&"do_not_track".to_string()));
     assert!(!labels_of("delivery address").contains(&"biometrics".to_string()));
+}
+
+#[test]
+fn report_renders_a_labeled_run_as_one_html_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = label_examples_with_a_tiny_model(tmp.path(), 24);
+    // Default: OUT/report.html; the path goes to stdout.
+    let run = succeed(&["report", out.to_str().unwrap()]);
+    let default = out.join("report.html");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        default.to_str().unwrap()
+    );
+    let html = std::fs::read_to_string(&default).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(
+        html.contains("Privacy Notice | Acme Fitness Clubs"),
+        "titles in the data"
+    );
+    assert_eq!(
+        html.matches(r#"<g class="bar"#).count(),
+        13,
+        "a bar per label"
+    );
+
+    let named = tmp.path().join("nested/r.html");
+    let run = succeed(&[
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        named.to_str().unwrap(),
+        "--title",
+        "Examples",
+    ]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("3 documents"));
+    assert!(std::fs::read_to_string(named)
+        .unwrap()
+        .contains("<title>Examples</title>"));
+
+    let missing = policylens(&["report", tmp.path().join("nope").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(101));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("documents.parquet"));
 }

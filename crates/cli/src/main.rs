@@ -2,13 +2,15 @@
 //!
 //! This binary parses arguments and wires the library crates together; the
 //! work lives in `policylens-pipeline` (label), `policylens-classify`
-//! (models, training, metrics), `policylens-store` (tables) and
-//! `policylens-diff` (comparing versions).
+//! (models, training, metrics), `policylens-store` (tables),
+//! `policylens-diff` (comparing versions) and `policylens-report` (the HTML
+//! report).
 
 mod data;
 mod diff;
 mod eval;
 mod finetune;
+mod report;
 mod train;
 mod weak;
 
@@ -41,6 +43,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Compare two versions (files, directories or label output folders): added, removed, changed clauses and practices.
     Diff(diff::DiffArgs),
+    /// Render a labeled run (OUT_DIR of `label`) as one self-contained HTML report.
+    Report(report::ReportArgs),
     /// Download a base encoder from the Hugging Face hub (hf-hub cache) into a directory.
     FetchModel {
         /// Hub repository id, e.g. sentence-transformers/all-MiniLM-L6-v2
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Report(a) => report::run(a),
         Command::FetchModel { repo_id, out } => fetch_model(&repo_id, &out),
     };
     result.unwrap_or_else(|e| {
