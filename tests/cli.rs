@@ -5,19 +5,15 @@
 //! the real encoder. Tests of the shipped model skip, saying so, when
 //! `models/all-MiniLM-L6-v2` has not been fetched.
 
+mod common;
+
+use common::{repo, shipped_encoder_present};
 use polars::prelude::*;
 use policylens_classify::testing::write_tiny_model;
 use policylens_core::LabelSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn policylens(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_policylens"))
@@ -330,11 +326,7 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
 /// The shipped model on the bundled examples; needs scripts/fetch-model.sh.
 #[test]
 fn shipped_model_gives_sensible_labels_on_the_examples() {
-    if !repo()
-        .join("models/all-MiniLM-L6-v2/model.safetensors")
-        .is_file()
-    {
-        eprintln!("SKIPPED: models/all-MiniLM-L6-v2 is absent; run scripts/fetch-model.sh");
+    if !shipped_encoder_present() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -7,6 +7,9 @@
 //! the test with the shipped model (skipped, saying so, without
 //! `models/all-MiniLM-L6-v2`) also checks the label and practice changes.
 
+mod common;
+
+use common::{repo, shipped_encoder_present};
 use polars::prelude::*;
 use policylens_classify::testing::write_tiny_model;
 use policylens_core::LabelSet;
@@ -33,13 +36,6 @@ const EDITS: [(&str, Option<&str>, Option<&str>); 4] = [
         Some("privacy@cornerbookshop.example"),
     ),
 ];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// Run the binary from the repository root; insist on success; return stdout.
 fn policylens(args: &[&str]) -> String {
@@ -277,11 +273,7 @@ fn diff_of_directories_matches_policies_by_name() {
 /// The shipped model; needs scripts/fetch-model.sh.
 #[test]
 fn shipped_model_reports_the_practice_changes_of_the_edits() {
-    if !repo()
-        .join("models/all-MiniLM-L6-v2/model.safetensors")
-        .is_file()
-    {
-        eprintln!("SKIPPED: models/all-MiniLM-L6-v2 is absent; run scripts/fetch-model.sh");
+    if !shipped_encoder_present() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -228,21 +228,9 @@ fn read_parquet(path: &Path) -> Result<Vec<TableClause>> {
     let labels: Option<Vec<Vec<String>>> = match df.column("labels").or_else(|_| df.column("label"))
     {
         Err(_) => None,
-        Ok(c) if matches!(c.dtype(), DataType::List(_)) => Some(
-            c.list()
-                .map_err(pe)?
-                .amortized_iter()
-                .map(|s| {
-                    s.and_then(|s| {
-                        s.as_ref()
-                            .str()
-                            .ok()
-                            .map(|ca| ca.iter().flatten().map(String::from).collect())
-                    })
-                    .unwrap_or_default()
-                })
-                .collect(),
-        ),
+        Ok(c) if matches!(c.dtype(), DataType::List(_)) => {
+            Some(crate::read::string_lists(c).map_err(pe)?)
+        }
         Ok(c) => Some(
             c.str()
                 .map_err(pe)?

@@ -110,6 +110,22 @@ fn numbers<T: From<u32>>(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<
         .collect())
 }
 
+/// A `list<string>` column as vectors (a null list or element is skipped).
+pub(crate) fn string_lists(c: &Column) -> PolarsResult<Vec<Vec<String>>> {
+    Ok(c.list()?
+        .amortized_iter()
+        .map(|s| {
+            s.and_then(|s| {
+                s.as_ref()
+                    .str()
+                    .ok()
+                    .map(|ca| ca.iter().flatten().map(String::from).collect())
+            })
+            .unwrap_or_default()
+        })
+        .collect())
+}
+
 /// The label names: the Float32 columns between `n_windows` and `labels`.
 fn score_columns(df: &DataFrame, path: &Path) -> Result<LabelSet> {
     let names: Vec<String> = df
@@ -173,20 +189,7 @@ fn clause_rows(df: &DataFrame, labels: &LabelSet, path: &Path) -> Result<Vec<Cla
             scores[row].push(v.unwrap_or(f32::NAN));
         }
     }
-    let predicted: Vec<Vec<String>> = column(df, "labels", path)?
-        .list()
-        .map_err(pe(path))?
-        .amortized_iter()
-        .map(|s| {
-            s.and_then(|s| {
-                s.as_ref()
-                    .str()
-                    .ok()
-                    .map(|ca| ca.iter().flatten().map(String::from).collect())
-            })
-            .unwrap_or_default()
-        })
-        .collect();
+    let predicted = string_lists(column(df, "labels", path)?).map_err(pe(path))?;
     Ok(scores
         .into_iter()
         .zip(predicted)

@@ -1,0 +1,23 @@
+//! Helpers shared by the end-to-end tests in `tests/`.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (tests run the binary from there).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Whether the shipped model's base encoder has been fetched; says so when not,
+/// so a skipped test is visible in the output.
+pub fn shipped_encoder_present() -> bool {
+    let present = repo()
+        .join("models/all-MiniLM-L6-v2/model.safetensors")
+        .is_file();
+    if !present {
+        eprintln!("SKIPPED: models/all-MiniLM-L6-v2 is absent; run scripts/fetch-model.sh");
+    }
+    present
+}
