@@ -114,13 +114,20 @@ fn rows(out: &Path) -> Vec<Row> {
 
 /// The clause rows must be exactly [`EDITS`], in order.
 fn assert_exactly_the_edits<'a>(clause_rows: impl Iterator<Item = &'a Row>) {
+    assert_exactly(clause_rows, &EDITS);
+}
+
+type Edit<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+
+/// The clause rows must be exactly `edits` (kind, old phrase, new phrase), in order.
+fn assert_exactly<'a>(clause_rows: impl Iterator<Item = &'a Row>, edits: &[Edit]) {
     let got: Vec<&Row> = clause_rows.collect();
     let show: Vec<String> = got
         .iter()
         .map(|r| format!("{} {:?} -> {:?}", r.kind, r.old_text, r.new_text))
         .collect();
-    assert_eq!(got.len(), EDITS.len(), "{show:#?}");
-    for (row, (kind, old, new)) in got.iter().zip(EDITS) {
+    assert_eq!(got.len(), edits.len(), "{show:#?}");
+    for (row, &(kind, old, new)) in got.iter().zip(edits) {
         let has = |text: &Option<String>, phrase: Option<&str>| match (text, phrase) {
             (Some(t), Some(p)) => t.contains(p),
             (None, None) => true,
@@ -302,4 +309,59 @@ fn shipped_model_reports_the_practice_changes_of_the_edits() {
     for line in ["biometrics newly disclosed", "retention clause removed"] {
         assert!(stdout.contains(line), "{stdout}");
     }
+}
+
+/// A real policy as users get it (`../shared/samples`, never copied into the
+/// repository): a second version is made here by three edits, and the diff
+/// must find exactly those, in reading order.
+#[test]
+fn diff_finds_three_edits_made_to_a_real_sample_policy() {
+    let sample = repo().join("../shared/samples/huggingface-privacy-policy.txt");
+    let Ok(text) = std::fs::read_to_string(&sample) else {
+        eprintln!("SKIPPED: {} is absent", sample.display());
+        return;
+    };
+    let retention = "We retain your Information for as long as necessary to deliver the Services, to comply with any applicable legal requirements, to maintain security and prevent incidents and, in general, to pursue our legitimate interests.\n\n";
+    let anchor = "The Company collects the following information, some of which might be Personal Information.\n\n";
+    let inserted = "If you turn on Face Match, we create face geometry templates from the photos you upload and keep them until you turn the feature off.\n\n";
+    assert!(
+        text.contains(retention)
+            && text.contains(anchor)
+            && text.contains("effective 10 days following")
+    );
+    let edited = text
+        .replacen(retention, "", 1)
+        .replacen(anchor, &format!("{anchor}{inserted}"), 1)
+        .replacen(
+            "effective 10 days following",
+            "effective 30 days following",
+            1,
+        );
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (tmp.path().join("v1.txt"), tmp.path().join("v2.txt"));
+    std::fs::write(&old, &text).unwrap();
+    std::fs::write(&new, &edited).unwrap();
+    let model = tiny_model(tmp.path());
+    let out = tmp.path().join("d");
+    policylens(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        &model,
+    ]);
+    assert_exactly(
+        rows(&out).iter().filter(|r| is_clause(r)),
+        &[
+            (
+                "changed",
+                Some("effective 10 days following"),
+                Some("effective 30 days following"),
+            ),
+            ("added", None, Some("face geometry templates")),
+            ("removed", Some("We retain your Information"), None),
+        ],
+    );
 }
