@@ -1,0 +1,119 @@
+"""CPU throughput of `policylens label` against PyTorch and ONNX Runtime on
+the same clauses, in one invocation (see scripts/bench/run.sh).
+
+Clauses: the unique texts of the OPP-115 test split (Mousavi et al. 2020
+split, ../shared/data/opp115/splits/test.csv), with their gold labels, so every
+system's macro-F1 over the 12 OPP labels is reported beside its speed.
+"""
+
+import csv
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / "target" / "bench"
+SPLIT = ROOT.parent / "shared" / "data" / "opp115" / "splits" / "test.csv"
+MODEL = ROOT / "models" / "policylens-minilm-opp115"
+ENCODER = ROOT / "models" / "all-MiniLM-L6-v2"
+OPP = {
+    "First Party Collection/Use": "collection",
+    "Third Party Sharing/Collection": "sharing",
+    "User Choice/Control": "choice",
+    "User Access, Edit and Deletion": "access",
+    "Data Retention": "retention",
+    "Data Security": "security",
+    "Policy Change": "policy_change",
+    "Do Not Track": "do_not_track",
+    "International and Specific Audiences": "audiences",
+    "Introductory/Generic": "intro",
+    "Privacy contact information": "contact",
+    "Practice not covered": "not_covered",
+}
+
+
+def clauses():
+    gold = {}
+    with open(SPLIT, newline="") as f:
+        for row in csv.reader(f):
+            if len(row) < 2 or row[1] not in OPP or not row[0].strip() or row[0].startswith("#NAME"):
+                continue
+            gold.setdefault(row[0], set()).add(OPP[row[1]])
+    texts = list(gold)
+    path = WORK / "clauses.jsonl"
+    with open(path, "w") as f:
+        for i, t in enumerate(texts):
+            f.write(json.dumps({"id": f"c{i}", "text": t}) + "\n")
+    return path, texts, [gold[t] for t in texts]
+
+
+def macro_f1(labels, scores, thresholds, gold):
+    f1s = []
+    for j, name in enumerate(labels):
+        if name not in OPP.values():
+            continue
+        pred = scores[:, j] >= thresholds[j]
+        true = np.array([name in g for g in gold])
+        tp, fp, fn = (pred & true).sum(), (pred & ~true).sum(), (~pred & true).sum()
+        f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+    return float(np.mean(f1s))
+
+
+def run_policylens(binary, path, extra, name):
+    out = WORK / name
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([str(binary), "label", str(path), "-o", str(out), "--quiet", *extra], check=True, cwd=ROOT,
+                   stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    df = pl.read_parquet(out / "clauses.parquet").sort(pl.col("clause_id").str.slice(1).cast(pl.Int64))
+    labels = [c for c, t in df.schema.items() if t == pl.Float32]
+    return {"system": name, "seconds": seconds, "clauses": df.height, "tokens": int(df["n_tokens"].sum()),
+            "peak_rss_mb": max(rss, before) / 1024 if rss > before else float("nan"),
+            "labels": labels, "scores": df.select(labels).to_numpy()}
+
+
+def run_peer(system, path):
+    out = WORK / f"{system}.json"
+    subprocess.run([sys.executable, str(Path(__file__).with_name("peers.py")), system, str(path), str(MODEL),
+                    str(ENCODER), str(out)], check=True)
+    r = json.load(open(out))
+    r["scores"] = np.array(r["scores"], dtype=np.float32)
+    return r
+
+
+def main():
+    binary = Path(sys.argv[1])
+    modes = sys.argv[2:] or ["f32"]
+    WORK.mkdir(parents=True, exist_ok=True)
+    path, texts, gold = clauses()
+    thresholds = json.loads((MODEL / "policylens.json").read_text())["thresholds"]
+    results = [run_peer(s, path) for s in ["torch-f32", "onnx-f32", "onnx-int8"]]
+    for mode in modes:
+        extra = [] if mode == "f32" else ["--precision", mode]
+        results.append(run_policylens(binary, path, extra, f"policylens-{mode}"))
+    best_peer = max(r["clauses"] / r["seconds"] for r in results if not r["system"].startswith("policylens"))
+    print(f"\n{len(texts)} unique clauses of the OPP-115 test split; {platform.machine()}, {os.cpu_count()} cores; "
+          f"batches of 32 by length, 2 threads\n")
+    print(f"| system | clauses/s | tokens/s | ratio to best peer | peak RSS (MB) | macro-F1 (12 OPP labels) |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        cps = r["clauses"] / r["seconds"]
+        f1 = macro_f1(r["labels"], np.asarray(r["scores"]), thresholds, gold)
+        print(f"| {r['system']} | {cps:.1f} | {r['tokens'] / r['seconds']:.0f} | {cps / best_peer:.2f} | "
+              f"{r['peak_rss_mb']:.0f} | {f1:.4f} |")
+    print("\npeers time tokenization + inference after loading; policylens is the whole `label` process "
+          "(load, read, tokenize, infer, write Parquet)")
+
+
+if __name__ == "__main__":
+    main()

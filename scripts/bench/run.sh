@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# CPU throughput benchmark: policylens label vs PyTorch and ONNX Runtime
+# (f32 and dynamic int8) on the OPP-115 test clauses, in one invocation.
+#
+#   scripts/bench/run.sh [MODE...]     # modes of policylens label; default f32
+#
+# Installs the peers from PyPI into target/bench/venv, builds policylens in
+# release mode, exports all-MiniLM-L6-v2 to ONNX and quantizes it, then prints
+# a table (system, clauses/s, tokens/s, ratio to the best peer, peak RSS,
+# macro-F1). Needs ../shared/data/opp115 and scripts/fetch-model.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv=target/bench/venv
+mkdir -p target/bench
+[ -f ../shared/data/opp115/splits/test.csv ] || { echo "bench: ../shared/data/opp115 is missing" >&2; exit 1; }
+[ -f models/all-MiniLM-L6-v2/model.safetensors ] || { echo "bench: run scripts/fetch-model.sh first" >&2; exit 1; }
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+    torch==2.15.0 transformers==5.23.0 onnxruntime==1.32.0 onnx==1.23.2 \
+    safetensors tokenizers numpy polars
+cargo build --release --quiet -p policylens
+RAYON_NUM_THREADS=2 "$venv/bin/python" scripts/bench/bench.py target/release/policylens "$@"
