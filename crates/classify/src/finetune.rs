@@ -13,7 +13,7 @@
 
 use crate::bert::{Bert, Ops};
 use crate::metrics::evaluate;
-use crate::train::bce_with_logits;
+use crate::train::{bce_with_logits, calibrate_thresholds};
 use candle_core::{backprop::GradStore, DType, Device, Module, Result, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 use candle_transformers::models::bert::Config;
@@ -417,15 +417,20 @@ pub fn predict(
     Ok(out)
 }
 
-/// Macro-F1 at 0.5 over the labels with validation positives.
-pub fn macro_f1_at_half(labels: &LabelSet, probs: &[Vec<f32>], examples: &[Example]) -> f64 {
+/// Macro-F1 over the labels with validation positives, each label at the
+/// threshold that maximises its F1 on these examples (as the saved model's
+/// thresholds will be chosen). A fixed 0.5 would read an under-confident
+/// early epoch as worthless: with rare labels, BCE first pushes every
+/// probability below 0.5 while the ranking is already good.
+pub fn calibrated_macro_f1(labels: &LabelSet, probs: &[Vec<f32>], examples: &[Example]) -> f64 {
     let gold: Vec<Vec<bool>> = examples
         .iter()
         .map(|e| e.targets.iter().map(|&t| t > 0.5).collect())
         .collect();
+    let thresholds = calibrate_thresholds(probs, &gold, labels.len());
     let pred: Vec<Vec<bool>> = probs
         .iter()
-        .map(|p| p.iter().map(|&x| x >= 0.5).collect())
+        .map(|p| p.iter().zip(&thresholds.0).map(|(x, t)| x >= t).collect())
         .collect();
     evaluate(labels, &gold, &pred, None).macro_f1
 }
@@ -518,7 +523,7 @@ pub fn fine_tune(
         }
         let seconds = started.elapsed().as_secs_f64();
         let probs = predict(model, valid, config.batch_size * 2, pad_id, &device)?;
-        let f1 = macro_f1_at_half(labels, &probs, valid);
+        let f1 = calibrated_macro_f1(labels, &probs, valid);
         state.history.push(EpochRecord {
             epoch,
             train_loss: loss_sum / batches.len().max(1) as f64,
@@ -732,7 +737,7 @@ mod tests {
         let (train, valid) = (toy_examples(96, 1), toy_examples(48, 2));
         let before = weight(&varmap, "bert.embeddings.LayerNorm.weight");
         let query = weight(&varmap, "bert.encoder.layer.0.attention.self.query.weight");
-        let f1_before = macro_f1_at_half(
+        let f1_before = calibrated_macro_f1(
             &labels,
             &predict(&model, &valid, 16, 0, &Device::Cpu).unwrap(),
             &valid,

@@ -178,7 +178,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     for h in &state.history {
         eprintln!(
-            "epoch {}: train loss {:.4}, validation macro-F1 (windows, 0.5) {:.4}, {:.0}s, {:.0} tokens/s",
+            "epoch {}: train loss {:.4}, validation macro-F1 (windows, calibrated) {:.4}, {:.0}s, {:.0} tokens/s",
             h.epoch + 1,
             h.train_loss,
             h.valid_macro_f1,
