@@ -25,7 +25,8 @@ fi
 # POLICYLENS_BIN: a policylens binary to use instead of building one.
 bin=${POLICYLENS_BIN:-}
 if [ -z "$bin" ]; then
-    cargo build --quiet -p policylens
+    # Same feature resolution as `cargo test --workspace`: nothing is rebuilt after it.
+    cargo build --quiet --workspace --bins --examples
     bin=$root/target/debug/policylens
 fi
 

@@ -35,8 +35,10 @@ say "npm ci (playwright-core, pinned by tests/browser/package-lock.json)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in tests/browser"
 
 say "building policylens and the synthetic-run example"
-cargo build -q --bin policylens || fail "cargo build"
-cargo build -q -p policylens-report --example synthetic_run || fail "cargo build --example synthetic_run"
+# --workspace with examples resolves features as `cargo test --workspace`
+# does, so after the tests nothing is rebuilt (a `-p` build would recompile
+# polars with another feature set).
+cargo build -q --workspace --bins --examples || fail "cargo build"
 TARGET=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 BIN="$TARGET/debug/policylens"
 
