@@ -90,10 +90,20 @@ def export_onnx(encoder_dir, path):
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(encoder_dir).eval()
+    class Encoder(torch.nn.Module):
+        """Keyword arguments in, last hidden state out: a stable export signature."""
+
+        def __init__(self):
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(encoder_dir).eval()
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
     ids = torch.ones((2, 16), dtype=torch.int64)
     torch.onnx.export(
-        model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
+        Encoder().eval(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
         input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
         dynamic_axes={n: {0: "batch", 1: "seq"} for n in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]},
         opset_version=17, dynamo=False,
