@@ -18,10 +18,12 @@ if [ ! -f models/all-MiniLM-L6-v2/model.safetensors ]; then
     echo "ci-notebook: the base encoder is missing; run scripts/fetch-model.sh first" >&2
     exit 1
 fi
-if [ ! -x "$venv/bin/python" ]; then
+# A venv is not relocatable: make a new one if this one was moved or broken.
+if [ "$("$venv/bin/python" -c 'import sys; print(sys.prefix)' 2>/dev/null)" != "$root/$venv" ]; then
+    rm -rf "$venv"
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
 # POLICYLENS_BIN: a policylens binary to use instead of building one.
 bin=${POLICYLENS_BIN:-}
 if [ -z "$bin" ]; then
