@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{repo, shipped_encoder_present};
+use common::{repo, shipped_encoder_present, string_lists};
 use polars::prelude::*;
 use policylens_classify::testing::write_tiny_model;
 use policylens_core::LabelSet;
@@ -340,25 +340,7 @@ fn shipped_model_gives_sensible_labels_on_the_examples() {
     ]);
     let clauses = read(&out.join("clauses.parquet"));
     let texts = strings(&clauses, "text");
-    let labels: Vec<Vec<String>> = clauses
-        .column("labels")
-        .unwrap()
-        .list()
-        .unwrap()
-        .amortized_iter()
-        .map(|s| {
-            s.map(|s| {
-                s.as_ref()
-                    .str()
-                    .unwrap()
-                    .iter()
-                    .flatten()
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default()
-        })
-        .collect();
+    let labels = string_lists(&clauses, "labels");
     let labels_of = |needle: &str| {
         let i = texts
             .iter()

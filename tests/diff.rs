@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{repo, shipped_encoder_present};
+use common::{repo, shipped_encoder_present, string_lists};
 use polars::prelude::*;
 use policylens_classify::testing::write_tiny_model;
 use policylens_core::LabelSet;
@@ -76,26 +76,7 @@ fn rows(out: &Path) -> Vec<Row> {
             .map(|v| v.map(String::from))
             .collect()
     };
-    let l = |c: &str| -> Vec<Vec<String>> {
-        df.column(c)
-            .unwrap()
-            .list()
-            .unwrap()
-            .amortized_iter()
-            .map(|v| {
-                v.map(|v| {
-                    v.as_ref()
-                        .str()
-                        .unwrap()
-                        .iter()
-                        .flatten()
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default()
-            })
-            .collect()
-    };
+    let l = |c: &str| string_lists(&df, c);
     let (policy, kind, description) = (s("policy"), s("kind"), s("description"));
     let (old_text, new_text) = (s("old_text"), s("new_text"));
     let (new_labels, gained) = (l("new_labels"), l("labels_gained"));

@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests in `tests/`.
 
+use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// The repository root (tests run the binary from there).
@@ -20,4 +21,26 @@ pub fn shipped_encoder_present() -> bool {
         eprintln!("SKIPPED: models/all-MiniLM-L6-v2 is absent; run scripts/fetch-model.sh");
     }
     present
+}
+
+/// A `list<string>` column of a frame as vectors (null lists are empty).
+pub fn string_lists(df: &DataFrame, col: &str) -> Vec<Vec<String>> {
+    df.column(col)
+        .unwrap()
+        .list()
+        .unwrap()
+        .amortized_iter()
+        .map(|v| {
+            v.map(|v| {
+                v.as_ref()
+                    .str()
+                    .unwrap()
+                    .iter()
+                    .flatten()
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+        })
+        .collect()
 }
