@@ -83,11 +83,7 @@ impl Embedder {
 
     /// Tokenize many clauses in parallel.
     pub fn tokenize_all<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<TokenizedClause>> {
-        use rayon::prelude::*;
-        texts
-            .par_iter()
-            .map(|t| self.tokenize(t.as_ref()))
-            .collect()
+        self.tokenizer.encode_all(texts)
     }
 
     /// Embeddings of every window of every clause, `[n_windows, hidden]`,
@@ -285,11 +281,7 @@ impl Classifier {
 
     /// Tokenize many clauses in parallel.
     pub fn tokenize_all<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<TokenizedClause>> {
-        use rayon::prelude::*;
-        texts
-            .par_iter()
-            .map(|t| self.tokenize(t.as_ref()))
-            .collect()
+        self.tokenizer().encode_all(texts)
     }
 
     /// Per-label probabilities for each clause: window scores max-pooled.

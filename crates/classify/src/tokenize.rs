@@ -110,6 +110,12 @@ impl ClauseTokenizer {
         Ok(TokenizedClause { ids, windows })
     }
 
+    /// Encode many clauses in parallel (rayon), in order.
+    pub fn encode_all<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<TokenizedClause>> {
+        use rayon::prelude::*;
+        texts.par_iter().map(|t| self.encode(t.as_ref())).collect()
+    }
+
     /// The model input for one window: `[CLS] tokens [SEP]`.
     pub fn window_input(&self, clause: &TokenizedClause, window: usize) -> Vec<u32> {
         let r = clause.windows[window].clone();

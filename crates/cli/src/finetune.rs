@@ -62,11 +62,10 @@ pub struct FineTuneArgs {
 
 fn examples(tok: &ClauseTokenizer, texts: &[String], gold: &[Vec<bool>]) -> Result<Vec<Example>> {
     let mut out = Vec::new();
-    for (t, g) in texts.iter().zip(gold) {
-        let clause = tok.encode(t)?;
+    for (clause, g) in tok.encode_all(texts)?.iter().zip(gold) {
         for w in 0..clause.n_windows() {
             out.push(Example {
-                ids: tok.window_input(&clause, w),
+                ids: tok.window_input(clause, w),
                 targets: g.iter().map(|&b| b as u8 as f32).collect(),
                 supervised: vec![1.0; g.len()],
             });
