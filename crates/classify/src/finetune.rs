@@ -66,6 +66,24 @@ impl SequenceClassifier {
         self.logits(&ids, &ids.zeros_like()?, &mask, ops, None)
     }
 
+    /// Pooled `[CLS]` features (batch, hidden): what the classifier reads.
+    pub fn pooled_for(
+        &self,
+        seqs: &[Vec<u32>],
+        pad_id: u32,
+        device: &Device,
+        ops: Ops,
+    ) -> Result<Tensor> {
+        let (ids, mask) = pad(seqs, pad_id, device)?;
+        self.pooled(&ids, &ids.zeros_like()?, &mask, ops)
+    }
+
+    fn pooled(&self, ids: &Tensor, type_ids: &Tensor, mask: &Tensor, ops: Ops) -> Result<Tensor> {
+        let hidden = self.bert.forward(ids, type_ids, mask, ops)?;
+        let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
+        self.pooler.forward(&cls)?.tanh()
+    }
+
     fn logits(
         &self,
         ids: &Tensor,
@@ -74,9 +92,7 @@ impl SequenceClassifier {
         ops: Ops,
         dropout: Option<&mut Dropout>,
     ) -> Result<Tensor> {
-        let hidden = self.bert.forward(ids, type_ids, mask, ops)?;
-        let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
-        let mut pooled = self.pooler.forward(&cls)?.tanh()?;
+        let mut pooled = self.pooled(ids, type_ids, mask, ops)?;
         if let Some(d) = dropout {
             pooled = d.apply(&pooled)?;
         }

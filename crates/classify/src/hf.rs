@@ -10,10 +10,12 @@
 
 use crate::error::{ClassifyError, Result};
 use crate::model::Windowing;
+use candle_core::{DType, Tensor};
 use candle_nn::VarMap;
 use policylens_core::{LabelSet, Thresholds};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::path::Path;
 
 pub const SEQCLS_FORMAT: &str = "policylens-seqcls/1";
@@ -142,10 +144,29 @@ pub struct SaveRequest<'a> {
     pub thresholds: &'a Thresholds,
     pub windowing: Windowing,
     pub training: Value,
+    /// How the weights are stored (F32, or F16 to halve the files; they
+    /// are computed with in F32 either way).
+    pub dtype: DType,
 }
 
 /// Write `dir` as a `BertForSequenceClassification` model.
 pub fn save(dir: &Path, varmap: &VarMap, req: &SaveRequest) -> Result<()> {
+    let tensors: HashMap<String, Tensor> = varmap
+        .data()
+        .lock()
+        .expect("varmap lock")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    save_tensors(dir, &tensors, req)
+}
+
+/// [`save`] for weights held as named tensors.
+pub fn save_tensors(
+    dir: &Path,
+    tensors: &HashMap<String, Tensor>,
+    req: &SaveRequest,
+) -> Result<()> {
     let io = |path: &Path, source| ClassifyError::Io {
         path: path.to_path_buf(),
         source,
@@ -196,43 +217,32 @@ pub fn save(dir: &Path, varmap: &VarMap, req: &SaveRequest) -> Result<()> {
     let config_path = dir.join("config.json");
     let text = serde_json::to_string_pretty(&config).expect("config serializes") + "\n";
     std::fs::write(&config_path, text).map_err(|e| io(&config_path, e))?;
-    varmap.save(dir.join("model.safetensors"))?;
+    let stored = tensors
+        .iter()
+        .map(|(k, t)| Ok((k.clone(), t.to_dtype(req.dtype)?)))
+        .collect::<candle_core::Result<HashMap<_, _>>>()?;
+    candle_core::safetensors::save(&stored, dir.join("model.safetensors"))?;
     let tok = dir.join("tokenizer.json");
-    std::fs::copy(req.tokenizer, &tok).map_err(|e| io(&tok, e))?;
+    if req.tokenizer != tok {
+        std::fs::copy(req.tokenizer, &tok).map_err(|e| io(&tok, e))?;
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finetune::{init_from_encoder, predict, Example};
-    use crate::testing::write_tiny_encoder;
+    use crate::finetune::{predict, Example};
+    use crate::testing::write_tiny_seqcls;
     use crate::tokenize::ClauseTokenizer;
     use crate::{Classifier, LoadOptions};
     use candle_core::Device;
 
     fn saved(tmp: &Path, with_settings: bool) -> (std::path::PathBuf, Vec<Vec<f32>>, Vec<String>) {
-        let enc = tmp.join("enc");
-        write_tiny_encoder(&enc, 4).unwrap();
         let labels = LabelSet::new(["collection", "biometrics", "contact"]).unwrap();
-        let (varmap, model, _) = init_from_encoder(&enc, 3, 2, &Device::Cpu).unwrap();
-        let base: Value =
-            serde_json::from_str(&std::fs::read_to_string(enc.join("config.json")).unwrap())
-                .unwrap();
-        let out = tmp.join("seqcls");
-        let req = SaveRequest {
-            base_config: &base,
-            tokenizer: &enc.join("tokenizer.json"),
-            name: "tiny-seqcls",
-            labels: &labels,
-            thresholds: &Thresholds(vec![0.25, 0.5, 0.75]),
-            windowing: Windowing {
-                max_tokens: 12,
-                overlap: 2,
-            },
-            training: json!({"epochs": 1}),
-        };
-        save(&out, &varmap, &req).unwrap();
+        let (out, model) =
+            write_tiny_seqcls(tmp, &labels, vec![0.25, 0.5, 0.75], "tiny-seqcls").unwrap();
+        let enc = tmp.join("enc");
         if !with_settings {
             let path = out.join("config.json");
             let mut v: Value =

@@ -175,3 +175,38 @@ pub fn write_tiny_model(
     .write(&model)?;
     Ok(model)
 }
+
+/// A tiny fine-tuned model saved under `dir/seqcls` as a
+/// `BertForSequenceClassification` directory (12-token windows, overlap 2),
+/// and the in-memory model it was saved from.
+pub fn write_tiny_seqcls(
+    dir: &Path,
+    labels: &LabelSet,
+    thresholds: Vec<f32>,
+    name: &str,
+) -> crate::Result<(std::path::PathBuf, crate::finetune::SequenceClassifier)> {
+    let enc = dir.join("enc");
+    write_tiny_encoder(&enc, 4)?;
+    let (varmap, model, _) =
+        crate::finetune::init_from_encoder(&enc, labels.len(), 2, &Device::Cpu)?;
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(enc.join("config.json")).expect("just written"),
+    )
+    .expect("valid json");
+    let out = dir.join("seqcls");
+    let req = crate::hf::SaveRequest {
+        base_config: &base,
+        tokenizer: &enc.join("tokenizer.json"),
+        name,
+        labels,
+        thresholds: &Thresholds(thresholds),
+        windowing: Windowing {
+            max_tokens: 12,
+            overlap: 2,
+        },
+        training: serde_json::json!({"epochs": 1}),
+        dtype: DType::F32,
+    };
+    crate::hf::save(&out, &varmap, &req)?;
+    Ok((out, model))
+}

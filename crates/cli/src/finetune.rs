@@ -58,6 +58,10 @@ pub struct FineTuneArgs {
     /// Checkpoint directory (default OUT/checkpoint); a run resumes from it.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
+    /// Storage type of the written model: f32, or f16 for half-size files
+    /// (training and thresholds use the weights as stored).
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16"])]
+    pub dtype: String,
 }
 
 fn examples(tok: &ClauseTokenizer, texts: &[String], gold: &[Vec<bool>]) -> Result<Vec<Example>> {
@@ -218,6 +222,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         thresholds: &Thresholds::uniform(labels.len(), 0.5),
         windowing,
         training: training.clone(),
+        dtype: if ft.dtype == "f16" {
+            candle_core::DType::F16
+        } else {
+            candle_core::DType::F32
+        },
     };
     save(&args.out, &varmap, &request)?;
     let classifier = Classifier::load(&args.out, &opts)?;

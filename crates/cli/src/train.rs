@@ -85,16 +85,17 @@ fn bar(n: usize, what: &str) -> ProgressBar {
     b
 }
 
-/// Window embeddings of all clauses, with each window's clause index.
-fn embed(
-    embedder: &Embedder,
+/// Window features of all clauses (`features` of chunks of clauses), with
+/// each window's clause index.
+pub(crate) fn window_features(
     tokens: &[TokenizedClause],
     what: &str,
+    mut features: impl FnMut(&[TokenizedClause]) -> policylens_classify::Result<(Tensor, Vec<usize>)>,
 ) -> Result<(Tensor, Vec<usize>)> {
     let bar = bar(tokens.len(), what);
     let (mut rows, mut owner) = (Vec::new(), Vec::new());
     for (k, chunk) in tokens.chunks(256).enumerate() {
-        let (emb, own) = embedder.embed_windows(chunk)?;
+        let (emb, own) = features(chunk)?;
         rows.push(emb);
         owner.extend(own.into_iter().map(|i| i + k * 256));
         bar.inc(chunk.len() as u64);
@@ -103,7 +104,11 @@ fn embed(
     Ok((Tensor::cat(&rows, 0)?, owner))
 }
 
-fn targets(gold: &[Vec<bool>], owner: &[usize], device: &candle_core::Device) -> Result<Tensor> {
+pub(crate) fn targets(
+    gold: &[Vec<bool>],
+    owner: &[usize],
+    device: &candle_core::Device,
+) -> Result<Tensor> {
     let n_labels = gold.first().map_or(0, Vec::len);
     let flat: Vec<f32> = owner
         .iter()
@@ -112,7 +117,7 @@ fn targets(gold: &[Vec<bool>], owner: &[usize], device: &candle_core::Device) ->
     Ok(Tensor::from_vec(flat, (owner.len(), n_labels), device)?)
 }
 
-fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
+pub(crate) fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
     scores
         .iter()
         .map(|s| s.0.iter().zip(thresholds).map(|(p, t)| p >= t).collect())
@@ -120,7 +125,7 @@ fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
 }
 
 /// The hyper-parameter grid tried on validation.
-fn grid() -> Vec<HeadParams> {
+pub(crate) fn grid() -> Vec<HeadParams> {
     let mut g = Vec::new();
     for steps in [100, 300, 600] {
         for weight_decay in [0.1, 1.0] {
@@ -181,8 +186,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         embedder.tokenize_all(&train.texts)?,
         embedder.tokenize_all(&val.texts)?,
     );
-    let (x, train_owner) = embed(&embedder, &train_tok, "embedding train")?;
-    let (xv, val_owner) = embed(&embedder, &val_tok, "embedding validation")?;
+    let (x, train_owner) =
+        window_features(&train_tok, "embedding train", |c| embedder.embed_windows(c))?;
+    let (xv, val_owner) = window_features(&val_tok, "embedding validation", |c| {
+        embedder.embed_windows(c)
+    })?;
     let y = targets(&train.gold, &train_owner, x.device())?;
     // Labeled clauses supervise every label; weak negatives only biometrics.
     let mask = if weak > 0 {
