@@ -22,7 +22,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "target" / "bench"
 SPLIT = ROOT.parent / "shared" / "data" / "opp115" / "splits" / "test.csv"
-MODEL = ROOT / "models" / "policylens-minilm-opp115"
+MODEL = Path(os.environ.get("BENCH_MODEL", ROOT / "models" / "policylens-minilm-opp115")).resolve()
 ENCODER = ROOT / "models" / "all-MiniLM-L6-v2"
 OPP = {
     "First Party Collection/Use": "collection",
@@ -70,7 +70,8 @@ def macro_f1(labels, scores, thresholds, gold):
 def run_policylens(binary, path, extra, name):
     out = WORK / name
     start = time.perf_counter()
-    subprocess.run([str(binary), "label", str(path), "-o", str(out), "--quiet", *extra], check=True, cwd=ROOT,
+    subprocess.run([str(binary), "label", str(path), "-o", str(out), "--quiet", "--model", str(MODEL), *extra],
+                   check=True, cwd=ROOT,
                    stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -95,7 +96,12 @@ def main():
     modes = sys.argv[2:] or ["f32"]
     WORK.mkdir(parents=True, exist_ok=True)
     path, texts, gold = clauses()
-    thresholds = json.loads((MODEL / "policylens.json").read_text())["thresholds"]
+    if (MODEL / "policylens.json").exists():
+        thresholds = json.loads((MODEL / "policylens.json").read_text())["thresholds"]
+    else:  # a sequence classifier: thresholds by label name under "policylens"
+        config = json.loads((MODEL / "config.json").read_text())
+        names = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+        thresholds = [config["policylens"]["thresholds"][n] for n in names]
     # policylens first: children's peak RSS is a running maximum over all children.
     results = []
     for mode in modes:

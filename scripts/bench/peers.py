@@ -2,10 +2,12 @@
 
     python peers.py SYSTEM CLAUSES.jsonl MODEL_DIR ENCODER_DIR OUT.json
 
-SYSTEM is torch-f32, onnx-f32 or onnx-int8. Every system embeds the same
-clauses with all-MiniLM-L6-v2 (masked mean pooling, L2 norm), in batches of 32
-sorted by length, on 2 threads, then applies PolicyLens' own head and
-thresholds, so accuracy is comparable with `policylens label`. Clauses longer
+SYSTEM is torch-f32, onnx-f32 or onnx-int8. Every system runs the same model
+as `policylens label` on the same clauses, in batches of 32 sorted by length,
+on 2 threads: a fine-tuned BertForSequenceClassification directory (loaded by
+transformers as it is; sigmoid of the logits), or for a PolicyLens head model
+its base encoder (masked mean pooling, L2 norm) followed by the head. The
+model's own thresholds are used, so accuracy is comparable. Clauses longer
 than 256 tokens are cut into the same 256-token windows with 64-token overlap
 and max-pooled, as PolicyLens does. Timing covers tokenization and inference,
 not model loading. Writes clauses/s, tokens/s and per-clause scores as JSON.
@@ -70,57 +72,90 @@ def pool(hidden, mask):
     return mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
 
 
-def torch_runner(encoder_dir):
+class Model:
+    """What the bench runs: a sequence classifier, or a base encoder plus a head."""
+
+    def __init__(self, model_dir, encoder_dir):
+        config = json.loads((model_dir / "config.json").read_text()) if (model_dir / "config.json").exists() else {}
+        self.seqcls = "BertForSequenceClassification" in config.get("architectures", [])
+        if self.seqcls:
+            self.path = model_dir
+            self.labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+        else:
+            head = load_file(str(model_dir / "head.safetensors"))
+            self.w, self.b = head["classifier.weight"], head["classifier.bias"]
+            self.path = encoder_dir
+            self.labels = json.loads((model_dir / "policylens.json").read_text())["labels"]
+
+    def torch_module(self):
+        """A module taking (input_ids, attention_mask, token_type_ids), returning per-window logits."""
+        import torch
+        from transformers import AutoModel, AutoModelForSequenceClassification
+
+        outer = self
+
+        class Logits(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                loader = AutoModelForSequenceClassification if outer.seqcls else AutoModel
+                self.net = loader.from_pretrained(outer.path).eval()
+                if not outer.seqcls:
+                    self.register_buffer("w", torch.from_numpy(outer.w))
+                    self.register_buffer("b", torch.from_numpy(outer.b))
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                out = self.net(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                if outer.seqcls:
+                    return out.logits
+                m = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+                mean = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                mean = mean / mean.norm(dim=1, keepdim=True).clamp(min=1e-12)
+                return mean @ self.w.T + self.b
+
+        return Logits().eval()
+
+
+def torch_runner(model):
     import torch
-    from transformers import AutoModel
 
     torch.set_num_threads(THREADS)
-    model = AutoModel.from_pretrained(encoder_dir).eval()
+    module = model.torch_module()
 
     def run(ids, mask):
         with torch.inference_mode():
-            out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
-                        token_type_ids=torch.zeros_like(torch.from_numpy(ids)))
-        return out.last_hidden_state.numpy()
+            ids = torch.from_numpy(ids)
+            return module(ids, torch.from_numpy(mask), torch.zeros_like(ids)).numpy()
 
     return run
 
 
-def export_onnx(encoder_dir, path):
+def export_onnx(model, path):
     import torch
-    from transformers import AutoModel
-
-    class Encoder(torch.nn.Module):
-        """Keyword arguments in, last hidden state out: a stable export signature."""
-
-        def __init__(self):
-            super().__init__()
-            self.bert = AutoModel.from_pretrained(encoder_dir).eval()
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
 
     ids = torch.ones((2, 16), dtype=torch.int64)
     torch.onnx.export(
-        Encoder().eval(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
-        dynamic_axes={n: {0: "batch", 1: "seq"} for n in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]},
+        model.torch_module(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+        dynamic_axes={**{n: {0: "batch", 1: "seq"} for n in ["input_ids", "attention_mask", "token_type_ids"]},
+                      "logits": {0: "batch"}},
         opset_version=17, dynamo=False,
     )
 
 
-def onnx_runner(encoder_dir, work, quantize):
+def onnx_runner(model, work, quantize):
+    import hashlib
     import onnxruntime as ort
 
-    f32 = work / "minilm-f32.onnx"
+    # One export per model: named by a hash of its weights' path and size.
+    key = hashlib.sha256(f"{model.path.resolve()}:{(model.path / 'model.safetensors').stat().st_size}".encode()).hexdigest()[:10]
+    f32 = work / f"model-{key}-f32.onnx"
     if not f32.exists():
-        export_onnx(encoder_dir, f32)
+        export_onnx(model, f32)
     path = f32
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        path = work / "minilm-int8.onnx"
+        path = work / f"model-{key}-int8.onnx"
         if not path.exists():
             quantize_dynamic(str(f32), str(path), weight_type=QuantType.QInt8)
     opts = ort.SessionOptions()
@@ -138,29 +173,26 @@ def main():
     system, clauses, model_dir, encoder_dir, out = sys.argv[1:6]
     model_dir, encoder_dir, out = Path(model_dir), Path(encoder_dir), Path(out)
     texts = [json.loads(line)["text"] for line in open(clauses)]
-    config = json.loads((model_dir / "policylens.json").read_text())
-    head = load_file(str(model_dir / "head.safetensors"))
-    w, b = head["classifier.weight"], head["classifier.bias"]
-    tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    model = Model(model_dir, encoder_dir)
+    tokenizer = Tokenizer.from_file(str(model.path / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     if system == "torch-f32":
-        run = torch_runner(encoder_dir)
+        run = torch_runner(model)
     elif system in ("onnx-f32", "onnx-int8"):
-        run = onnx_runner(encoder_dir, out.parent, system == "onnx-int8")
+        run = onnx_runner(model, out.parent, system == "onnx-int8")
     else:
         sys.exit(f"unknown system {system}")
     run(*next(batches([[cls, 1000, sep]]))[1:])  # warm-up
 
     start = time.perf_counter()
     seqs, owner = tokenize(tokenizer, texts, cls, sep)
-    emb = np.zeros((len(seqs), w.shape[1]), dtype=np.float32)
+    logits = np.zeros((len(seqs), len(model.labels)), dtype=np.float32)
     for idx, ids, mask in batches(seqs):
-        emb[idx] = pool(run(ids, mask), mask)
-    logits = emb @ w.T + b
+        logits[idx] = run(ids, mask)
     window_probs = 1 / (1 + np.exp(-logits))
-    probs = np.zeros((len(texts), w.shape[0]), dtype=np.float32)
+    probs = np.zeros((len(texts), len(model.labels)), dtype=np.float32)
     for p, i in zip(window_probs, owner):
         probs[i] = np.maximum(probs[i], p)
     seconds = time.perf_counter() - start
@@ -168,7 +200,7 @@ def main():
     json.dump({
         "system": system, "seconds": seconds, "clauses": len(texts), "tokens": tokens,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "labels": config["labels"], "scores": probs.tolist(),
+        "labels": model.labels, "scores": probs.tolist(),
     }, open(out, "w"))
 
 

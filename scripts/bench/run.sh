@@ -13,7 +13,9 @@ cd "$(dirname "$0")/../.."
 venv=target/bench/venv
 mkdir -p target/bench
 [ -f ../shared/data/opp115/splits/test.csv ] || { echo "bench: ../shared/data/opp115 is missing" >&2; exit 1; }
-[ -f models/all-MiniLM-L6-v2/model.safetensors ] || { echo "bench: run scripts/fetch-model.sh first" >&2; exit 1; }
+model=${BENCH_MODEL:-models/policylens-minilm-opp115}
+# A head model needs its base encoder; a fine-tuned sequence classifier is whole.
+[ -f "$model/config.json" ] || [ -f models/all-MiniLM-L6-v2/model.safetensors ] || { echo "bench: run scripts/fetch-model.sh first" >&2; exit 1; }
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
     torch==2.15.0 transformers==5.23.0 onnxruntime==1.32.0 onnx==1.23.2 \

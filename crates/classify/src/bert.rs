@@ -9,6 +9,7 @@
 //! inference, and the same arithmetic composed from primitive, differentiable
 //! tensor ops for training. One model, one set of weights, two forwards.
 
+use crate::quant::QLinear;
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
@@ -63,11 +64,55 @@ fn softmax_last_dim(x: &Tensor, ops: Ops) -> Result<Tensor> {
     }
 }
 
-fn activation(x: &Tensor, act: HiddenAct) -> Result<Tensor> {
+fn activation(x: &Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
+    if ops == Ops::Fused && act == HiddenAct::Gelu && x.device().is_cpu() && x.dtype() == DType::F32
+    {
+        let mut v: Vec<f32> = x.flatten_all()?.to_vec1()?;
+        crate::kernels::for_each_chunk_mut(&mut v, 1 << 14, |_, c| {
+            crate::kernels::gelu_erf_in_place(c)
+        });
+        return Tensor::from_vec(v, x.shape(), x.device());
+    }
     match act {
         HiddenAct::Gelu => x.gelu_erf(),
         HiddenAct::GeluApproximate => x.gelu(),
         HiddenAct::Relu => x.relu(),
+    }
+}
+
+/// A linear layer: f32, or for inference an int8 copy of it ([`QLinear`]).
+#[derive(Debug, Clone)]
+struct Dense {
+    f32: Linear,
+    int8: Option<QLinear>,
+}
+
+impl Dense {
+    fn load(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            f32: candle_nn::linear(in_dim, out_dim, vb)?,
+            int8: None,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if let Some(q) = &self.int8 {
+            return q.forward(x);
+        }
+        // One (batch·seq, in) × (in, out) product rather than a batched one
+        // against a broadcast weight: fewer, larger matrix calls.
+        match x.dims() {
+            &[b, t, k] => self
+                .f32
+                .forward(&x.reshape((b * t, k))?)?
+                .reshape((b, t, ())),
+            _ => self.f32.forward(x),
+        }
+    }
+
+    fn quantize(&mut self) -> Result<()> {
+        self.int8 = Some(QLinear::new(self.f32.weight(), self.f32.bias())?);
+        Ok(())
     }
 }
 
@@ -112,13 +157,13 @@ impl Embeddings {
 /// One transformer block: self-attention, then the feed-forward network,
 /// each followed by a residual connection and a layer norm (post-norm).
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attention_out: Linear,
+    query: Dense,
+    key: Dense,
+    value: Dense,
+    attention_out: Dense,
     attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
+    intermediate: Dense,
+    output: Dense,
     output_norm: LayerNorm,
     heads: usize,
     act: HiddenAct,
@@ -130,13 +175,13 @@ impl Layer {
         let attn = vb.pp("attention");
         let own = attn.pp("self");
         Ok(Self {
-            query: candle_nn::linear(h, h, own.pp("query"))?,
-            key: candle_nn::linear(h, h, own.pp("key"))?,
-            value: candle_nn::linear(h, h, own.pp("value"))?,
-            attention_out: candle_nn::linear(h, h, attn.pp("output").pp("dense"))?,
+            query: Dense::load(h, h, own.pp("query"))?,
+            key: Dense::load(h, h, own.pp("key"))?,
+            value: Dense::load(h, h, own.pp("value"))?,
+            attention_out: Dense::load(h, h, attn.pp("output").pp("dense"))?,
             attention_norm: LayerNorm::load(attn.pp("output").pp("LayerNorm"), h, eps)?,
-            intermediate: candle_nn::linear(h, i, vb.pp("intermediate").pp("dense"))?,
-            output: candle_nn::linear(i, h, vb.pp("output").pp("dense"))?,
+            intermediate: Dense::load(h, i, vb.pp("intermediate").pp("dense"))?,
+            output: Dense::load(i, h, vb.pp("output").pp("dense"))?,
             output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, eps)?,
             heads: cfg.num_attention_heads,
             act: cfg.hidden_act,
@@ -165,7 +210,7 @@ impl Layer {
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + x)?, ops)?;
-        let ff = activation(&self.intermediate.forward(&x)?, self.act)?;
+        let ff = activation(&self.intermediate.forward(&x)?, self.act, ops)?;
         self.output_norm
             .forward(&(self.output.forward(&ff)? + x)?, ops)
     }
@@ -197,6 +242,26 @@ impl Bert {
             layers,
             config: config.clone(),
         })
+    }
+
+    /// Replace every dense layer of the encoder by an int8 copy (weights
+    /// per output channel, activations per row at run time). For inference
+    /// only: the int8 layers have no gradients. Embeddings, layer norms and
+    /// the attention products stay f32.
+    pub fn quantize_int8(&mut self) -> Result<()> {
+        for l in &mut self.layers {
+            for d in [
+                &mut l.query,
+                &mut l.key,
+                &mut l.value,
+                &mut l.attention_out,
+                &mut l.intermediate,
+                &mut l.output,
+            ] {
+                d.quantize()?;
+            }
+        }
+        Ok(())
     }
 
     /// Hidden states (batch, seq, hidden). `mask` is 1 for tokens, 0 for padding.

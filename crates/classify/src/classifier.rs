@@ -11,6 +11,7 @@ use crate::finetune::SequenceClassifier;
 use crate::head::Head;
 use crate::hf::{is_sequence_classifier, SeqClsConfig};
 use crate::model::{ModelConfig, Windowing, HEAD_FILE};
+use crate::quant::Precision;
 use crate::source::{check_encoder_dir, resolve, sha256_file};
 use crate::tokenize::{ClauseTokenizer, TokenizedClause};
 use candle_core::{DType, Device, Tensor};
@@ -26,6 +27,8 @@ pub struct LoadOptions {
     pub local_roots: Vec<PathBuf>,
     /// Windows per encoder call.
     pub batch_size: usize,
+    /// Arithmetic of the encoder's dense layers (recorded in the model id).
+    pub precision: Precision,
 }
 
 impl Default for LoadOptions {
@@ -34,6 +37,7 @@ impl Default for LoadOptions {
             device: Device::Cpu,
             local_roots: vec![PathBuf::from("models")],
             batch_size: 32,
+            precision: Precision::F32,
         }
     }
 }
@@ -54,7 +58,7 @@ impl Embedder {
         windowing: crate::Windowing,
         opts: &LoadOptions,
     ) -> Result<Self> {
-        let encoder = Encoder::load(dir, &opts.device)?;
+        let encoder = Encoder::load(dir, &opts.device, opts.precision)?;
         if let Some(expected) = expected_sha256 {
             let path = dir.join("model.safetensors");
             let actual = sha256_file(&path)?;
@@ -109,7 +113,7 @@ impl Embedder {
 /// Run `f` over every window of every clause in length-sorted batches of
 /// `batch_size`; returns one output row per window in clause order, and
 /// each window's clause index.
-fn run_windows(
+pub(crate) fn run_windows(
     tokenizer: &ClauseTokenizer,
     clauses: &[TokenizedClause],
     batch_size: usize,
@@ -198,7 +202,12 @@ impl Classifier {
         }
         let head_sha = sha256_file(&head_path)?;
         Ok(Self {
-            model_id: format!("{}@{}", config.name, &head_sha[..12]),
+            model_id: format!(
+                "{}@{}{}",
+                config.name,
+                &head_sha[..12],
+                opts.precision.id_suffix()
+            ),
             labels: config.labels,
             thresholds: config.thresholds,
             windowing: config.windowing,
@@ -225,8 +234,11 @@ impl Classifier {
         let vb =
             unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &opts.device) }
                 .map_err(|e| corrupt(e.to_string()))?;
-        let model = SequenceClassifier::new(vb, &bert_config, config.labels.len())
+        let mut model = SequenceClassifier::new(vb, &bert_config, config.labels.len())
             .map_err(|e| corrupt(e.to_string()))?;
+        if opts.precision == Precision::Int8 {
+            model.bert.quantize_int8()?;
+        }
         let max_tokens = config
             .windowing
             .max_tokens
@@ -238,7 +250,12 @@ impl Classifier {
         )?;
         let sha = sha256_file(&weights)?;
         Ok(Self {
-            model_id: format!("{}@{}", config.name, &sha[..12]),
+            model_id: format!(
+                "{}@{}{}",
+                config.name,
+                &sha[..12],
+                opts.precision.id_suffix()
+            ),
             labels: config.labels,
             thresholds: config.thresholds,
             windowing: config.windowing,
@@ -467,5 +484,38 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("tiny-bert/model.safetensors"), "{err}");
+    }
+
+    #[test]
+    fn int8_scores_track_f32_and_the_model_id_says_int8() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_tiny_model(tmp.path(), &LabelSet::policylens(), 16).unwrap();
+        let load = |precision| {
+            Classifier::load(
+                &dir,
+                &LoadOptions {
+                    precision,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        let (exact, int8) = (load(Precision::F32), load(Precision::Int8));
+        assert!(int8.model_id().ends_with("+int8"), "{}", int8.model_id());
+        assert!(!exact.model_id().contains("int8"));
+        let texts = [
+            "we collect your fingerprint at the door",
+            "you may opt out of marketing e-mail at any time by writing to us",
+        ];
+        let a = exact.score(&exact.tokenize_all(&texts).unwrap()).unwrap();
+        let b = int8.score(&int8.tokenize_all(&texts).unwrap()).unwrap();
+        let mut differs = false;
+        for (x, y) in a.iter().zip(&b) {
+            for (p, q) in x.0.iter().zip(&y.0) {
+                assert!((p - q).abs() < 0.02, "{p} vs {q}");
+                differs |= p != q;
+            }
+        }
+        assert!(differs, "int8 scores equal f32 bit for bit: not quantized?");
     }
 }

@@ -1,15 +1,18 @@
-//! The BERT-family encoder (candle-transformers' `BertModel`) and the
-//! sentence-transformers pooling on top of it: masked mean, then L2 norm.
+//! The BERT-family encoder ([`Bert`], fused inference kernels, optionally
+//! int8) and the sentence-transformers pooling on top of it: masked mean,
+//! then L2 norm.
 
+use crate::bert::{Bert, Ops};
 use crate::error::{ClassifyError, Result, FETCH_HINT};
+use crate::quant::Precision;
 use crate::source::check_encoder_dir;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
 use std::path::Path;
 
 pub struct Encoder {
-    bert: BertModel,
+    bert: Bert,
     config: Config,
     device: Device,
 }
@@ -17,7 +20,7 @@ pub struct Encoder {
 impl Encoder {
     /// Load `config.json` and `model.safetensors` from a Hugging Face-layout
     /// directory. Errors name the file and suggest the fix.
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+    pub fn load(dir: &Path, device: &Device, precision: Precision) -> Result<Self> {
         check_encoder_dir(dir)?;
         let config_path = dir.join("config.json");
         let corrupt = |path: &Path, reason: String| ClassifyError::Corrupt {
@@ -33,7 +36,10 @@ impl Encoder {
         // SAFETY: the file is memory-mapped read-only; candle copies tensors out of it.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
             .map_err(|e| corrupt(&weights, e.to_string()))?;
-        let bert = BertModel::load(vb, &config).map_err(|e| corrupt(&weights, e.to_string()))?;
+        let mut bert = Bert::load(vb, &config).map_err(|e| corrupt(&weights, e.to_string()))?;
+        if precision == Precision::Int8 {
+            bert.quantize_int8()?;
+        }
         Ok(Self {
             bert,
             config,
@@ -69,7 +75,7 @@ impl Encoder {
         let ids = Tensor::from_vec(ids, (n, max_len), &self.device)?;
         let mask = Tensor::from_vec(mask, (n, max_len), &self.device)?;
         let types = ids.zeros_like()?;
-        let hidden = self.bert.forward(&ids, &types, Some(&mask))?;
+        let hidden = self.bert.forward(&ids, &types, &mask, Ops::Fused)?;
         mean_pool_normalized(&hidden, &mask)
     }
 }

@@ -6,6 +6,7 @@
 //! `policylens-diff` (comparing versions) and `policylens-report` (the HTML
 //! report).
 
+mod addlabel;
 mod data;
 mod diff;
 mod eval;
@@ -16,9 +17,12 @@ mod weak;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use policylens_classify::{parse_device, Classifier, LoadOptions};
+use policylens_classify::{parse_device, Classifier, LoadOptions, Precision};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub const DEFAULT_MODEL: &str = "models/policylens-minilm-opp115";
 
@@ -39,6 +43,8 @@ enum Command {
     Label(LabelArgs),
     /// Train a classification head on annotated clauses (FILE or FILE@split).
     Train(train::TrainArgs),
+    /// Add labels to a fine-tuned model (frozen encoder, new classifier rows); existing labels score as before.
+    AddLabel(addlabel::AddLabelArgs),
     /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
     Eval(eval::EvalArgs),
     /// Compare two versions (files, directories or label output folders): added, removed, changed clauses and practices.
@@ -66,6 +72,10 @@ pub struct ModelArgs {
     /// Token windows per encoder call.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Encoder arithmetic: f32 (exact) or int8 (quantized dense layers,
+    /// AVX-512 VNNI where available); recorded in the output's model id.
+    #[arg(long, default_value = "f32")]
+    pub precision: Precision,
 }
 
 impl ModelArgs {
@@ -73,6 +83,7 @@ impl ModelArgs {
         Ok(LoadOptions {
             device: parse_device(&self.device)?,
             batch_size: self.batch_size,
+            precision: self.precision,
             ..Default::default()
         })
     }
@@ -170,6 +181,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Label(a) => label(a),
         Command::Train(a) => train::run(a),
+        Command::AddLabel(a) => addlabel::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
