@@ -2,12 +2,12 @@
 //!
 //! Most tests use a tiny random model built on the fly, so they exercise
 //! reading, segmentation, windowing, inference and Parquet writing without
-//! the real encoder. Tests of the shipped model skip, saying so, when
-//! `models/all-MiniLM-L6-v2` has not been fetched.
+//! the real encoder. Tests of the shipped model (committed under
+//! `models/policylens-minilm-opp115`) skip, saying so, if its weights are absent.
 
 mod common;
 
-use common::{repo, shipped_encoder_present, string_lists};
+use common::{repo, shipped_model_present, string_lists};
 use polars::prelude::*;
 use policylens_classify::testing::write_tiny_model;
 use policylens_core::LabelSet;
@@ -323,10 +323,10 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
     assert!(r["report"]["macro_f1"].as_f64().unwrap() > 0.9, "{r}");
 }
 
-/// The shipped model on the bundled examples; needs scripts/fetch-model.sh.
+/// The shipped model on the bundled examples.
 #[test]
 fn shipped_model_gives_sensible_labels_on_the_examples() {
-    if !shipped_encoder_present() {
+    if !shipped_model_present() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -4,12 +4,12 @@
 //! and from directories matched by name.
 //!
 //! A tiny random model labels the clauses, so these tests check alignment;
-//! the test with the shipped model (skipped, saying so, without
-//! `models/all-MiniLM-L6-v2`) also checks the label and practice changes.
+//! the test with the shipped model (skipped, saying so, if its weights are
+//! absent) also checks the label and practice changes.
 
 mod common;
 
-use common::{repo, shipped_encoder_present, string_lists};
+use common::{repo, shipped_model_present, string_lists};
 use polars::prelude::*;
 use policylens_classify::testing::write_tiny_model;
 use policylens_core::LabelSet;
@@ -258,10 +258,10 @@ fn diff_of_directories_matches_policies_by_name() {
     );
 }
 
-/// The shipped model; needs scripts/fetch-model.sh.
+/// The shipped model.
 #[test]
 fn shipped_model_reports_the_practice_changes_of_the_edits() {
-    if !shipped_encoder_present() {
+    if !shipped_model_present() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -70,16 +70,25 @@ def macro_f1(labels, scores, thresholds, gold):
 def run_policylens(binary, path, extra, name):
     out = WORK / name
     start = time.perf_counter()
-    subprocess.run([str(binary), "label", str(path), "-o", str(out), "--quiet", "--model", str(MODEL), *extra],
-                   check=True, cwd=ROOT,
-                   stderr=subprocess.DEVNULL)
+    child = subprocess.Popen([str(binary), "label", str(path), "-o", str(out), "--quiet", "--model", str(MODEL), *extra],
+                             cwd=ROOT, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
     seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if status != 0:
+        sys.exit(f"policylens label failed ({status})")
     df = pl.read_parquet(out / "clauses.parquet").sort(pl.col("clause_id").str.slice(1).cast(pl.Int64))
     labels = [c for c, t in df.schema.items() if t == pl.Float32]
     return {"system": name, "seconds": seconds, "clauses": df.height, "tokens": int(df["n_tokens"].sum()),
-            "peak_rss_mb": rss / 1024,
+            "peak_rss_mb": usage.ru_maxrss / 1024,
             "labels": labels, "scores": df.select(labels).to_numpy()}
+
+
+def median_run(run, repeat):
+    """Run `repeat` times; keep the run of median time (its scores and RSS)."""
+    runs = sorted((run() for _ in range(repeat)), key=lambda r: r["seconds"])
+    r = runs[len(runs) // 2]
+    r["all_seconds"] = [round(x["seconds"], 2) for x in runs]
+    return r
 
 
 def run_peer(system, path):
@@ -102,15 +111,15 @@ def main():
         config = json.loads((MODEL / "config.json").read_text())
         names = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
         thresholds = [config["policylens"]["thresholds"][n] for n in names]
-    # policylens first: children's peak RSS is a running maximum over all children.
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
     results = []
     for mode in modes:
         extra = [] if mode == "f32" else ["--precision", mode]
-        results.append(run_policylens(binary, path, extra, f"policylens-{mode}"))
-    results += [run_peer(s, path) for s in ["torch-f32", "onnx-f32", "onnx-int8"]]
+        results.append(median_run(lambda: run_policylens(binary, path, extra, f"policylens-{mode}"), repeat))
+    results += [median_run(lambda: run_peer(s, path), repeat) for s in ["torch-f32", "onnx-f32", "onnx-int8"]]
     best_peer = max(r["clauses"] / r["seconds"] for r in results if not r["system"].startswith("policylens"))
     print(f"\n{len(texts)} unique clauses of the OPP-115 test split; {platform.machine()}, {os.cpu_count()} cores; "
-          f"batches of 32 by length, 2 threads\n")
+          f"batches of 32 by length, 2 threads; median of {repeat} runs\n")
     print(f"| system | clauses/s | tokens/s | ratio to best peer | peak RSS (MB) | macro-F1 (12 OPP labels) |")
     print("|---|---|---|---|---|---|")
     for r in results:
@@ -120,6 +129,8 @@ def main():
               f"{r['peak_rss_mb']:.0f} | {f1:.4f} |")
     print("\npeers time tokenization + inference after loading; policylens is the whole `label` process "
           "(load, read, tokenize, infer, write Parquet)")
+    for r in results:
+        print(f"  {r['system']}: seconds of each run {r['all_seconds']}")
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ class Model:
             def __init__(self):
                 super().__init__()
                 loader = AutoModelForSequenceClassification if outer.seqcls else AutoModel
-                self.net = loader.from_pretrained(outer.path).eval()
+                # f32 compute whatever the stored type (the shipped model is stored f16).
+                self.net = loader.from_pretrained(outer.path, dtype=torch.float32).eval()
                 if not outer.seqcls:
                     self.register_buffer("w", torch.from_numpy(outer.w))
                     self.register_buffer("b", torch.from_numpy(outer.b))

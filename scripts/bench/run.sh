@@ -10,7 +10,7 @@
 # macro-F1). Needs ../shared/data/opp115 and scripts/fetch-model.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/bench/venv
+venv=${BENCH_VENV:-target/bench/venv}  # BENCH_VENV: reuse a venv that has the pinned peers
 mkdir -p target/bench
 [ -f ../shared/data/opp115/splits/test.csv ] || { echo "bench: ../shared/data/opp115 is missing" >&2; exit 1; }
 model=${BENCH_MODEL:-models/policylens-minilm-opp115}

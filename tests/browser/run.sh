@@ -46,11 +46,11 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
 
-if [ -f models/all-MiniLM-L6-v2/model.safetensors ]; then
+if [ -f models/policylens-minilm-opp115/model.safetensors ]; then
     say "labeling datasets/examples with the shipped model"
     "$BIN" label datasets/examples -o "$WORK/examples" --quiet || fail "policylens label datasets/examples"
 else
-    say "models/all-MiniLM-L6-v2 not fetched (scripts/fetch-model.sh): using a small synthetic run instead"
+    say "models/policylens-minilm-opp115 has no weights: using a small synthetic run instead"
     "$TARGET/debug/examples/synthetic_run" "$WORK/examples" 6 20 || fail "synthetic run"
 fi
 "$BIN" report "$WORK/examples" -o "$OUT/report.html" >/dev/null || fail "policylens report (examples)"

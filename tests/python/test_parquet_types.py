@@ -39,8 +39,12 @@ DUCKDB = {STRING: "VARCHAR", U32: "UINTEGER", U64: "UBIGINT", F32: "FLOAT", LIST
 
 
 def model_labels():
-    config = json.loads((MODEL / "policylens.json").read_text())
-    return config["labels"]
+    """Label columns in model order: a head model's policylens.json, or a
+    sequence classifier's config.json id2label."""
+    if (MODEL / "policylens.json").exists():
+        return json.loads((MODEL / "policylens.json").read_text())["labels"]
+    id2label = json.loads((MODEL / "config.json").read_text())["id2label"]
+    return [id2label[str(i)] for i in range(len(id2label))]
 
 
 def clauses_schema():

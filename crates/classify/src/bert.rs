@@ -64,14 +64,24 @@ fn softmax_last_dim(x: &Tensor, ops: Ops) -> Result<Tensor> {
     }
 }
 
-fn activation(x: &Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
-    if ops == Ops::Fused && act == HiddenAct::Gelu && x.device().is_cpu() && x.dtype() == DType::F32
-    {
-        let mut v: Vec<f32> = x.flatten_all()?.to_vec1()?;
-        crate::kernels::for_each_chunk_mut(&mut v, 1 << 14, |_, c| {
-            crate::kernels::gelu_erf_in_place(c)
-        });
-        return Tensor::from_vec(v, x.shape(), x.device());
+/// Whether `x` can go through our in-place CPU kernels.
+fn own_kernels(x: &Tensor, ops: Ops) -> bool {
+    ops == Ops::Fused && x.device().is_cpu() && x.dtype() == DType::F32
+}
+
+/// softmax(q·kᵀ/√d + bias) over the keys (for the CPU, [`Layer::self_attention`]
+/// uses a fused kernel instead).
+fn attention_probs(q: &Tensor, k: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
+    let d = q.dim(D::Minus1)?;
+    let scores = q.matmul(&k.t()?)?;
+    softmax_last_dim(&(scores / (d as f64).sqrt())?.broadcast_add(bias)?, ops)
+}
+
+/// `x` (fresh from a dense layer, owned by the caller) through the activation.
+fn activation(x: Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
+    if own_kernels(&x, ops) && act == HiddenAct::Gelu && x.is_contiguous() {
+        x.inplace_op1(&crate::kernels::GeluErf)?;
+        return Ok(x);
     }
     match act {
         HiddenAct::Gelu => x.gelu_erf(),
@@ -80,38 +90,33 @@ fn activation(x: &Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
     }
 }
 
-/// A linear layer: f32, or for inference an int8 copy of it ([`QLinear`]).
+/// A linear layer: f32, or for inference int8 ([`QLinear`], which then
+/// replaces the f32 weights).
 #[derive(Debug, Clone)]
-struct Dense {
-    f32: Linear,
-    int8: Option<QLinear>,
+enum Dense {
+    F32(Linear),
+    Int8(QLinear),
 }
 
 impl Dense {
     fn load(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
-        Ok(Self {
-            f32: candle_nn::linear(in_dim, out_dim, vb)?,
-            int8: None,
-        })
+        Ok(Self::F32(candle_nn::linear(in_dim, out_dim, vb)?))
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if let Some(q) = &self.int8 {
-            return q.forward(x);
-        }
-        // One (batch·seq, in) × (in, out) product rather than a batched one
-        // against a broadcast weight: fewer, larger matrix calls.
-        match x.dims() {
-            &[b, t, k] => self
-                .f32
-                .forward(&x.reshape((b * t, k))?)?
-                .reshape((b, t, ())),
-            _ => self.f32.forward(x),
+        match (self, x.dims()) {
+            (Self::Int8(q), _) => q.forward(x),
+            // One (batch·seq, in) × (in, out) product rather than a batched
+            // one against a broadcast weight: fewer, larger matrix calls.
+            (Self::F32(l), &[b, t, k]) => l.forward(&x.reshape((b * t, k))?)?.reshape((b, t, ())),
+            (Self::F32(l), _) => l.forward(x),
         }
     }
 
     fn quantize(&mut self) -> Result<()> {
-        self.int8 = Some(QLinear::new(self.f32.weight(), self.f32.bias())?);
+        if let Self::F32(l) = self {
+            *self = Self::Int8(QLinear::new(l.weight(), l.bias())?);
+        }
         Ok(())
     }
 }
@@ -190,29 +195,53 @@ impl Layer {
 
     /// `bias`: additive attention mask, (batch, 1, 1, seq), 0 or a large negative.
     fn forward(&self, x: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
+        let context = self.self_attention(x, bias, ops)?;
+        let x = self
+            .attention_norm
+            .forward(&(self.attention_out.forward(&context)? + x)?, ops)?;
+        let ff = activation(self.intermediate.forward(&x)?, self.act, ops)?;
+        self.output_norm
+            .forward(&(self.output.forward(&ff)? + x)?, ops)
+    }
+}
+
+impl Layer {
+    /// Multi-head self-attention before the output projection: (b, t, h).
+    fn self_attention(&self, x: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
+        let (q, k, v) = (
+            self.query.forward(x)?.contiguous()?,
+            self.key.forward(x)?.contiguous()?,
+            self.value.forward(x)?.contiguous()?,
+        );
+        if own_kernels(x, ops) {
+            let bias = bias.reshape((b * t,))?.to_vec1::<f32>()?;
+            let mut out = vec![0f32; b * t * h];
+            let (qs, ql) = q.storage_and_layout();
+            let (ks, kl) = k.storage_and_layout();
+            let (vs, vl) = v.storage_and_layout();
+            crate::kernels::attention(
+                crate::kernels::cpu_f32(&qs, ql)?,
+                crate::kernels::cpu_f32(&ks, kl)?,
+                crate::kernels::cpu_f32(&vs, vl)?,
+                &bias,
+                (b, t, self.heads),
+                &mut out,
+            );
+            return Tensor::from_vec(out, (b, t, h), x.device());
+        }
         let d = h / self.heads;
         let split = |y: Tensor| -> Result<Tensor> {
             y.reshape((b, t, self.heads, d))?
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = split(self.query.forward(x)?)?;
-        let k = split(self.key.forward(x)?)?;
-        let v = split(self.value.forward(x)?)?;
-        let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?.broadcast_add(bias)?;
-        let probs = softmax_last_dim(&scores, ops)?;
-        let context = probs
-            .matmul(&v)?
+        let probs = attention_probs(&split(q)?, &split(k)?, bias, ops)?;
+        probs
+            .matmul(&split(v)?)?
             .transpose(1, 2)?
             .contiguous()?
-            .reshape((b, t, h))?;
-        let x = self
-            .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + x)?, ops)?;
-        let ff = activation(&self.intermediate.forward(&x)?, self.act, ops)?;
-        self.output_norm
-            .forward(&(self.output.forward(&ff)? + x)?, ops)
+            .reshape((b, t, h))
     }
 }
 

@@ -170,8 +170,23 @@ impl Classifier {
     /// `head.safetensors`, whose base encoder is resolved) or a Hugging Face
     /// `BertForSequenceClassification` directory.
     pub fn load(model_dir: &Path, opts: &LoadOptions) -> Result<Self> {
-        if !model_dir.join(crate::model::MODEL_CONFIG).exists() && is_sequence_classifier(model_dir)
-        {
+        if opts.precision == Precision::Int8 && !opts.device.is_cpu() {
+            return Err(ClassifyError::Unsupported(format!(
+                "--precision int8 runs on the CPU only, not on {:?}; use f32 there",
+                opts.device
+            )));
+        }
+        let head_model = model_dir.join(crate::model::MODEL_CONFIG);
+        if !head_model.exists() && !model_dir.join("config.json").exists() {
+            return Err(ClassifyError::MissingFile {
+                path: model_dir.to_path_buf(),
+                hint: "A model directory holds config.json + model.safetensors + tokenizer.json \
+                       (a sequence classifier, like the default models/policylens-minilm-opp115), \
+                       or policylens.json + head.safetensors (a head on a base encoder)"
+                    .into(),
+            });
+        }
+        if !head_model.exists() && is_sequence_classifier(model_dir) {
             return Self::load_sequence_classifier(model_dir, opts);
         }
         let config = ModelConfig::read(model_dir)?;

@@ -34,6 +34,8 @@ pub enum ClassifyError {
     Labels(#[from] policylens_core::LabelError),
     #[error("training: {0}")]
     Training(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
     #[error("{path}: {source}")]

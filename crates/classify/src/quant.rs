@@ -15,7 +15,9 @@
 //! portable scalar loop otherwise; both give the same integers. Rows are
 //! spread over candle's CPU threads.
 
-use candle_core::{Device, Result, Tensor};
+use std::mem::MaybeUninit;
+
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor};
 
 /// Arithmetic of the encoder's dense layers at inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,26 +86,45 @@ impl QLinear {
     /// Quantize `weight` (n, k) and `bias` (n).
     pub fn new(weight: &Tensor, bias: Option<&Tensor>) -> Result<Self> {
         let (n, k) = weight.dims2()?;
-        let w: Vec<Vec<f32>> = weight.to_dtype(candle_core::DType::F32)?.to_vec2()?;
+        let weight = weight.to_dtype(DType::F32)?.contiguous()?;
+        let (storage, layout) = weight.storage_and_layout();
+        let w = crate::kernels::cpu_f32(&storage, layout)?;
         let bias = match bias {
-            Some(b) => b.to_dtype(candle_core::DType::F32)?.to_vec1()?,
+            Some(b) => b.to_dtype(DType::F32)?.to_vec1()?,
             None => vec![0.0; n],
         };
+        let scale: Vec<f32> = w
+            .chunks(k.max(1))
+            .map(|row| {
+                let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+                if max > 0.0 {
+                    max / 127.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        // Quantize rows in parallel (model loading quantizes 21M weights),
+        // then scatter them into the kernel's panel layout.
+        let mut q = vec![0i8; n * k];
+        crate::kernels::for_each_chunk_mut(&mut q, k.max(1), |j, out| {
+            let inv = 1.0 / scale[j];
+            for (o, &v) in out.iter_mut().zip(&w[j * k..(j + 1) * k]) {
+                let x = (v * inv).clamp(-127.0, 127.0);
+                *o = (x + 0.5f32.copysign(x)) as i8; // half away from zero
+            }
+        });
         let kp = k.div_ceil(4) * 4;
         let np = n.div_ceil(NR) * NR;
         let mut packed = vec![0i8; np * kp];
-        let mut scale = vec![0f32; n];
         let mut colsum = vec![0i32; n];
-        for (j, row) in w.iter().enumerate() {
-            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let s = if max > 0.0 { max / 127.0 } else { 1.0 };
-            scale[j] = s;
+        for (j, row) in q.chunks(k.max(1)).enumerate() {
+            colsum[j] = row.iter().map(|&v| v as i32).sum();
             let (panel, lane) = (j / NR, j % NR);
-            for (kk, v) in row.iter().enumerate() {
-                let q = (v / s).round().clamp(-127.0, 127.0) as i8;
-                colsum[j] += q as i32;
-                let (g, r) = (kk / 4, kk % 4);
-                packed[panel * kp * NR + g * NR * 4 + lane * 4 + r] = q;
+            let base = panel * kp * NR + lane * 4;
+            for (g, four) in row.chunks(4).enumerate() {
+                let at = base + g * NR * 4;
+                packed[at..at + four.len()].copy_from_slice(four);
             }
         }
         Ok(Self {
@@ -125,27 +146,36 @@ impl QLinear {
         self.n
     }
 
-    /// `x` (..., k) → (..., n), in f32.
+    /// `x` (..., k) → (..., n), in f32. On the CPU the input is read in
+    /// place (a custom op) rather than copied out of the tensor.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let dims = x.dims().to_vec();
-        let k = *dims.last().unwrap_or(&0);
+        let k = x.dims().last().copied().unwrap_or(0);
         if k != self.k {
             candle_core::bail!("int8 linear expects {} input features, got {k}", self.k)
         }
-        let m = x.elem_count() / k.max(1);
-        let xs: Vec<f32> = x
-            .flatten_all()?
-            .to_dtype(candle_core::DType::F32)?
-            .to_vec1()?;
-        let mut out = vec![0f32; m * self.n];
-        self.matmul(&xs, m, &mut out);
-        let mut shape = dims;
-        *shape.last_mut().expect("rank ≥ 1") = self.n;
+        if x.device().is_cpu() && x.dtype() == DType::F32 {
+            return x.contiguous()?.apply_op1_no_bwd(self);
+        }
+        let xs: Vec<f32> = x.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
+        let (out, shape) = self.run(&xs, x.shape())?;
         Tensor::from_vec(out, shape, &Device::Cpu)?.to_device(x.device())
     }
 
-    /// `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
-    pub fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) {
+    fn run(&self, xs: &[f32], shape: &Shape) -> Result<(Vec<f32>, Shape)> {
+        let m = xs.len() / self.k.max(1);
+        // Not zero-filled first: every element is written below, and the
+        // widest layer's output is tens of MB per batch.
+        let mut out: Vec<f32> = Vec::with_capacity(m * self.n);
+        self.matmul(xs, &mut out.spare_capacity_mut()[..m * self.n]);
+        // SAFETY: `matmul` wrote all m·n elements.
+        unsafe { out.set_len(m * self.n) };
+        let mut dims = shape.dims().to_vec();
+        *dims.last_mut().expect("rank ≥ 1") = self.n;
+        Ok((out, Shape::from(dims)))
+    }
+
+    /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
+    fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>]) {
         let use_vnni = vnni_available();
         crate::kernels::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
@@ -158,7 +188,6 @@ impl QLinear {
                 dequantize_row(&acc[r * np..], sa[r], lo[r], self, out);
             }
         });
-        debug_assert_eq!(out.len(), m * self.n);
     }
 
     /// Rows padded to a multiple of `MR`, each `kp` bytes (padding 0,
@@ -199,6 +228,21 @@ impl QLinear {
     }
 }
 
+impl CustomOp1 for QLinear {
+    fn name(&self) -> &'static str {
+        "int8-linear"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
+            candle_core::Error::Msg("int8 linear needs a contiguous input".into())
+        })?;
+        let xs = &storage.as_slice::<f32>()?[start..end];
+        let (out, shape) = self.run(xs, layout.shape())?;
+        Ok((CpuStorage::F32(out), shape))
+    }
+}
+
 /// Quantize one row into `q` (asymmetric, 256 levels); returns (scale, offset).
 fn quantize_row(row: &[f32], q: &mut [u8]) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
@@ -221,7 +265,7 @@ fn quantize_row(row: &[f32], q: &mut [u8]) -> (f32, f32) {
 
 /// One output row: `out[j] = scale[j]·(sa·acc[j] + lo·colsum[j]) + bias[j]`.
 #[inline(always)]
-fn dequantize_row(acc: &[i32], sa: f32, lo: f32, w: &QLinear, out: &mut [f32]) {
+fn dequantize_row(acc: &[i32], sa: f32, lo: f32, w: &QLinear, out: &mut [MaybeUninit<f32>]) {
     for ((((o, &a), &c), &s), &b) in out
         .iter_mut()
         .zip(acc)
@@ -229,7 +273,7 @@ fn dequantize_row(acc: &[i32], sa: f32, lo: f32, w: &QLinear, out: &mut [f32]) {
         .zip(&w.scale)
         .zip(&w.bias)
     {
-        *o = s * (sa * a as f32 + lo * c as f32) + b;
+        o.write(s * (sa * a as f32 + lo * c as f32) + b);
     }
 }
 
