@@ -323,6 +323,97 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
     assert!(r["report"]["macro_f1"].as_f64().unwrap() > 0.9, "{r}");
 }
 
+#[test]
+fn add_label_extends_a_fine_tuned_model_and_label_uses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = LabelSet::new(["collection", "contact"]).unwrap();
+    let (base, _) = policylens_classify::testing::write_tiny_seqcls(
+        tmp.path(),
+        &labels,
+        vec![0.4, 0.6],
+        "tiny",
+    )
+    .unwrap();
+    let data = tmp.path().join("bio.jsonl");
+    let mut lines = String::new();
+    for i in 0..20 {
+        let (text, labels) = if i % 2 == 0 {
+            (
+                "we scan your face and fingerprint",
+                r#"["biometrics", "collection"]"#,
+            )
+        } else {
+            ("contact us at privacy", r#"["contact"]"#)
+        };
+        let split = if i < 14 { "train" } else { "validation" };
+        lines.push_str(&format!(
+            "{{\"text\": \"{text} {i}\", \"labels\": {labels}, \"split\": \"{split}\"}}\n"
+        ));
+    }
+    std::fs::write(&data, lines).unwrap();
+    let d = data.to_str().unwrap();
+    let out = tmp.path().join("extended");
+    succeed(&[
+        "add-label",
+        base.to_str().unwrap(),
+        "--label",
+        "biometrics",
+        "--train",
+        &format!("{d}@train"),
+        "--validation",
+        &format!("{d}@validation"),
+        "--dtype",
+        "f16",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    // Placed where PolicyLens' label order puts it, not appended.
+    assert_eq!(cfg["id2label"]["1"], "biometrics");
+    assert_eq!(cfg["label2id"]["contact"], 2);
+    let kept = cfg["policylens"]["thresholds"]["contact"].as_f64().unwrap();
+    assert_eq!(kept as f32, 0.6, "an old label keeps its threshold");
+    assert!(cfg["policylens"]["training"]["added_labels"]["chosen"].is_object());
+    // Refuses to write over its input.
+    let again = policylens(&[
+        "add-label",
+        base.to_str().unwrap(),
+        "--label",
+        "biometrics",
+        "--train",
+        d,
+        "--validation",
+        d,
+        "-o",
+        base.to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+
+    let run = tmp.path().join("run");
+    succeed(&[
+        "label",
+        "datasets/examples",
+        "-o",
+        run.to_str().unwrap(),
+        "--model",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let clauses = read(&run.join("clauses.parquet"));
+    let names: Vec<String> = clauses
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        names
+            .windows(3)
+            .any(|w| w == ["collection", "biometrics", "contact"]),
+        "{names:?}"
+    );
+}
+
 /// The shipped model on the bundled examples.
 #[test]
 fn shipped_model_gives_sensible_labels_on_the_examples() {
