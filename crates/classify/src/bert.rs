@@ -194,11 +194,17 @@ impl Layer {
     }
 
     /// `bias`: additive attention mask, (batch, 1, 1, seq), 0 or a large negative.
-    fn forward(&self, x: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
-        let context = self.self_attention(x, bias, ops)?;
+    /// The block's output for the first `rows` positions (all when `None`):
+    /// every position is attended to, but only those rows are computed.
+    fn forward(&self, x: &Tensor, rows: Option<usize>, bias: &Tensor, ops: Ops) -> Result<Tensor> {
+        let xq = match rows {
+            Some(n) => x.narrow(1, 0, n)?.contiguous()?,
+            None => x.clone(),
+        };
+        let context = self.self_attention(x, &xq, bias, ops)?;
         let x = self
             .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + x)?, ops)?;
+            .forward(&(self.attention_out.forward(&context)? + xq)?, ops)?;
         let ff = activation(self.intermediate.forward(&x)?, self.act, ops)?;
         self.output_norm
             .forward(&(self.output.forward(&ff)? + x)?, ops)
@@ -206,17 +212,19 @@ impl Layer {
 }
 
 impl Layer {
-    /// Multi-head self-attention before the output projection: (b, t, h).
-    fn self_attention(&self, x: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
+    /// Multi-head self-attention before the output projection, for the
+    /// query positions `xq` (b, tq, h) over all positions of `x` (b, t, h).
+    fn self_attention(&self, x: &Tensor, xq: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
+        let tq = xq.dim(1)?;
         let (q, k, v) = (
-            self.query.forward(x)?.contiguous()?,
+            self.query.forward(xq)?.contiguous()?,
             self.key.forward(x)?.contiguous()?,
             self.value.forward(x)?.contiguous()?,
         );
         if own_kernels(x, ops) {
             let bias = bias.reshape((b * t,))?.to_vec1::<f32>()?;
-            let mut out = vec![0f32; b * t * h];
+            let mut out = vec![0f32; b * tq * h];
             let (qs, ql) = q.storage_and_layout();
             let (ks, kl) = k.storage_and_layout();
             let (vs, vl) = v.storage_and_layout();
@@ -225,14 +233,15 @@ impl Layer {
                 crate::kernels::cpu_f32(&ks, kl)?,
                 crate::kernels::cpu_f32(&vs, vl)?,
                 &bias,
-                (b, t, self.heads),
+                (b, tq, t, self.heads),
                 &mut out,
             );
-            return Tensor::from_vec(out, (b, t, h), x.device());
+            return Tensor::from_vec(out, (b, tq, h), x.device());
         }
         let d = h / self.heads;
         let split = |y: Tensor| -> Result<Tensor> {
-            y.reshape((b, t, self.heads, d))?
+            let n = y.dim(1)?;
+            y.reshape((b, n, self.heads, d))?
                 .transpose(1, 2)?
                 .contiguous()
         };
@@ -241,7 +250,7 @@ impl Layer {
             .matmul(&split(v)?)?
             .transpose(1, 2)?
             .contiguous()?
-            .reshape((b, t, h))
+            .reshape((b, tq, h))
     }
 }
 
@@ -301,10 +310,38 @@ impl Bert {
         mask: &Tensor,
         ops: Ops,
     ) -> Result<Tensor> {
+        self.forward_rows(ids, type_ids, mask, None, ops)
+    }
+
+    /// The last layer's hidden state of the first position only (batch,
+    /// hidden): what a `[CLS]` classifier reads. The last layer computes
+    /// that one row (attending to every position), which saves most of
+    /// its cost; the result equals `forward(...)[:, 0]`.
+    pub fn forward_first(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        mask: &Tensor,
+        ops: Ops,
+    ) -> Result<Tensor> {
+        self.forward_rows(ids, type_ids, mask, Some(1), ops)?
+            .squeeze(1)
+    }
+
+    fn forward_rows(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        mask: &Tensor,
+        last_rows: Option<usize>,
+        ops: Ops,
+    ) -> Result<Tensor> {
         let mut x = self.embeddings.forward(ids, type_ids, ops)?;
         let bias = attention_bias(mask, x.dtype())?;
-        for layer in &self.layers {
-            x = layer.forward(&x, &bias, ops)?;
+        let n = self.layers.len();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let rows = if i + 1 == n { last_rows } else { None };
+            x = layer.forward(&x, rows, &bias, ops)?;
         }
         Ok(x)
     }
@@ -463,6 +500,31 @@ mod tests {
             "{} tensors, {checked} entries",
             vars.len()
         );
+    }
+
+    #[test]
+    fn the_first_position_alone_equals_the_full_forward() {
+        let (_tmp, _varmap, model) = tiny(DType::F32);
+        let (ids, types, mask) = batch(&Device::Cpu);
+        for ops in [Ops::Fused, Ops::Differentiable] {
+            let full: Vec<Vec<f32>> = model
+                .forward(&ids, &types, &mask, ops)
+                .unwrap()
+                .narrow(1, 0, 1)
+                .unwrap()
+                .squeeze(1)
+                .unwrap()
+                .to_vec2()
+                .unwrap();
+            let first: Vec<Vec<f32>> = model
+                .forward_first(&ids, &types, &mask, ops)
+                .unwrap()
+                .to_vec2()
+                .unwrap();
+            for (a, b) in full.iter().flatten().zip(first.iter().flatten()) {
+                assert!((a - b).abs() < 1e-5, "{ops:?}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

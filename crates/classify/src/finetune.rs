@@ -79,8 +79,7 @@ impl SequenceClassifier {
     }
 
     fn pooled(&self, ids: &Tensor, type_ids: &Tensor, mask: &Tensor, ops: Ops) -> Result<Tensor> {
-        let hidden = self.bert.forward(ids, type_ids, mask, ops)?;
-        let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
+        let cls = self.bert.forward_first(ids, type_ids, mask, ops)?;
         self.pooler.forward(&cls)?.tanh()
     }
 

@@ -107,9 +107,10 @@ fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
 }
 
 /// Multi-head self-attention on the CPU, straight from the projections:
-/// `q`, `k`, `v` are (batch, t, heads·d) row-major, `bias` (batch × t) is
-/// the additive padding mask, and `out` (batch, t, heads·d) receives
-/// `softmax(q·kᵀ/√d + bias)·v` per head. One task per batch element on
+/// `q` is (batch, tq, heads·d) and `k`, `v` (batch, t, heads·d) row-major
+/// (the queries are the first tq positions, often all t), `bias`
+/// (batch × t) is the additive padding mask, and `out` (batch, tq, heads·d)
+/// receives `softmax(q·kᵀ/√d + bias)·v` per head. One task per batch element on
 /// candle's threads: candle's batched matmul runs these small products on
 /// one thread, and the head split/merge transposes cost copies.
 #[allow(clippy::too_many_arguments)]
@@ -118,16 +119,16 @@ pub fn attention(
     k: &[f32],
     v: &[f32],
     bias: &[f32],
-    (b, t, heads): (usize, usize, usize),
+    (b, tq, t, heads): (usize, usize, usize, usize),
     out: &mut [f32],
 ) {
-    let width = q.len() / (b * t).max(1);
+    let width = k.len() / (b * t).max(1);
     let d = width / heads.max(1);
     let scale = 1.0 / (d as f32).sqrt();
-    for_each_chunk_mut(out, t * width, |bi, out| {
-        let at = bi * t * width;
+    for_each_chunk_mut(out, tq * width, |bi, out| {
+        let (at, atq) = (bi * t * width, bi * tq * width);
         let (q, k, v) = (
-            &q[at..at + t * width],
+            &q[atq..atq + tq * width],
             &k[at..at + t * width],
             &v[at..at + t * width],
         );
@@ -169,6 +170,7 @@ fn attention_one(
     out: &mut [f32],
 ) {
     let width = heads * d;
+    let tq = q.len() / width.max(1); // query rows: the first tq positions
     let mut kt = vec![0f32; d * t];
     let mut scores = vec![0f32; ROWS * t];
     for h in 0..heads {
@@ -179,8 +181,8 @@ fn attention_one(
         }
         let q_row = |i: usize| &q[i * width + h * d..i * width + (h + 1) * d];
         let mut i = 0;
-        while i < t {
-            let rows = (t - i).min(ROWS);
+        while i < tq {
+            let rows = (tq - i).min(ROWS);
             qk_scores(
                 &(i..i + rows).map(q_row).collect::<Vec<_>>(),
                 &kt,
@@ -469,11 +471,30 @@ mod tests {
             &flat(&k),
             &flat(&v),
             &bias,
-            (b, t, heads),
+            (b, t, t, heads),
             &mut got,
         );
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+        // Queries for the first 3 positions only: the same rows.
+        let q3: Vec<f32> = flat(&q.narrow(1, 0, 3).unwrap().contiguous().unwrap());
+        let mut first = vec![0f32; b * 3 * w];
+        attention(
+            &q3,
+            &flat(&k),
+            &flat(&v),
+            &bias,
+            (b, 3, t, heads),
+            &mut first,
+        );
+        for bi in 0..b {
+            for (g, w) in first[bi * 3 * w..(bi + 1) * 3 * w]
+                .iter()
+                .zip(&got[bi * t * w..bi * t * w + 3 * w])
+            {
+                assert!((g - w).abs() < 1e-6, "{g} vs {w}");
+            }
         }
     }
 
