@@ -4,8 +4,8 @@
 #
 #   scripts/ci-notebook.sh            # venv in target/notebook/venv
 #
-# Needs the debug binary (cargo build) and the fetched encoder
-# (scripts/fetch-model.sh). The executed notebook and its figures are written
+# Builds the debug binary (or takes POLICYLENS_BIN) and labels with the
+# committed default model. The executed notebook and its figures are written
 # to target/notebook/ as artefacts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +14,8 @@ nb_dir=target/notebook
 venv=$nb_dir/venv
 mkdir -p "$nb_dir"
 
-if [ ! -f models/all-MiniLM-L6-v2/model.safetensors ]; then
-    echo "ci-notebook: the base encoder is missing; run scripts/fetch-model.sh first" >&2
+if [ ! -f models/policylens-minilm-opp115/model.safetensors ]; then
+    echo "ci-notebook: the default model's weights are missing (models/policylens-minilm-opp115)" >&2
     exit 1
 fi
 # A venv is not relocatable: make a new one if this one was moved or broken.
@@ -29,7 +29,9 @@ bin=${POLICYLENS_BIN:-}
 if [ -z "$bin" ]; then
     # Same feature resolution as `cargo test --workspace`: nothing is rebuilt after it.
     cargo build --quiet --workspace --bins --examples
-    bin=$root/target/debug/policylens
+    # Wherever cargo puts it (CARGO_TARGET_DIR or a configured target dir).
+    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    bin=$target/debug/policylens
 fi
 
 echo "== Parquet types, read by pyarrow and DuckDB (bundled examples)"
