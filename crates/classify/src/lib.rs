@@ -1,18 +1,24 @@
 //! Tokenize, window, encode and score privacy-policy clauses.
 //!
 //! The flow is [`tokenize`] (WordPiece ids, overlapping windows for long
-//! clauses) → [`encoder`] (candle-transformers BERT, mean pooling) →
-//! [`head`] (one sigmoid per label) → max-pool over windows, wrapped up in a
-//! [`Classifier`] loaded from a [`model`] directory whose base encoder is
-//! found by [`source`] (local folder or hf-hub). [`train`] fits heads and
-//! thresholds; [`metrics`] scores predictions against gold labels.
+//! clauses) → the encoder → one sigmoid per label → max-pool over windows,
+//! wrapped up in a [`Classifier`]. A model directory is either a fine-tuned
+//! `BertForSequenceClassification` (the default; `[CLS]` pooler and linear
+//! classifier) or a [`head`] on a frozen base encoder ([`encoder`], mean
+//! pooling; [`model`] config, base found by [`source`]: local folder or
+//! hf-hub). [`train`] fits heads and thresholds; [`metrics`] scores
+//! predictions against gold labels.
 //!
 //! Reading files is `policylens-read`'s job and writing tables
 //! `policylens-store`'s; this crate sees only text.
 //!
-//! [`bert`] is the same encoder written out op by op, with a differentiable
-//! forward for fine-tuning the whole model (candle-nn's fused layer norm and
-//! softmax have no backward pass).
+//! [`bert`] is the encoder every model runs on, written out op by op: a
+//! differentiable forward for fine-tuning the whole model ([`finetune`];
+//! candle-nn's fused layer norm and softmax have no backward pass) and a
+//! fast one for inference, which on the CPU uses our own [`kernels`]
+//! (fused attention, in-place GELU) and, with [`Precision::Int8`], the
+//! int8 dense layers of [`quant`]. Fine-tuned models are Hugging Face
+//! directories ([`hf`]); [`extend`] adds labels to one without retraining.
 
 pub mod bert;
 pub mod classifier;
