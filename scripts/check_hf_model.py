@@ -39,7 +39,9 @@ def main() -> None:
     config = json.loads((model_dir / "config.json").read_text())
     labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
 
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    # f32 compute, as PolicyLens does, whatever the stored type (transformers
+    # would otherwise keep f16-stored weights in f16).
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     print(f"transformers loaded {type(model).__name__} with {model.num_labels} labels, "
           f"problem_type={model.config.problem_type}")
