@@ -62,8 +62,8 @@ impl SequenceClassifier {
         device: &Device,
         ops: Ops,
     ) -> Result<Tensor> {
-        let (ids, mask) = pad(seqs, pad_id, device)?;
-        self.logits(&ids, &ids.zeros_like()?, &mask, ops, None)
+        self.classifier
+            .forward(&self.pooled_for(seqs, pad_id, device, ops)?)
     }
 
     /// Pooled `[CLS]` features (batch, hidden): what the classifier reads.

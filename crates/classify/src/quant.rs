@@ -17,7 +17,7 @@
 
 use std::mem::MaybeUninit;
 
-use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
 
 /// Arithmetic of the encoder's dense layers at inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,19 +146,17 @@ impl QLinear {
         self.n
     }
 
-    /// `x` (..., k) → (..., n), in f32. On the CPU the input is read in
+    /// `x` (..., k) → (..., n), in f32, on the CPU; the input is read in
     /// place (a custom op) rather than copied out of the tensor.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let k = x.dims().last().copied().unwrap_or(0);
         if k != self.k {
             candle_core::bail!("int8 linear expects {} input features, got {k}", self.k)
         }
-        if x.device().is_cpu() && x.dtype() == DType::F32 {
-            return x.contiguous()?.apply_op1_no_bwd(self);
+        if !x.device().is_cpu() {
+            candle_core::bail!("int8 linear layers run on the CPU only")
         }
-        let xs: Vec<f32> = x.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
-        let (out, shape) = self.run(&xs, x.shape())?;
-        Tensor::from_vec(out, shape, &Device::Cpu)?.to_device(x.device())
+        x.to_dtype(DType::F32)?.contiguous()?.apply_op1_no_bwd(self)
     }
 
     fn run(&self, xs: &[f32], shape: &Shape) -> Result<(Vec<f32>, Shape)> {
@@ -374,6 +372,7 @@ mod vnni {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Device;
 
     fn pseudo(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed;
