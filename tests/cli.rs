@@ -255,24 +255,31 @@ fn a_missing_model_names_the_file_and_the_fix() {
     assert!(!tmp.path().join("o/clauses.parquet").exists());
 }
 
-#[test]
-fn train_then_eval_round_trip_on_a_tiny_encoder() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_tiny_model(tmp.path(), &LabelSet::policylens(), 32).unwrap();
-    let data = tmp.path().join("clauses.jsonl");
+/// `n` clauses of three practices worded apart, the first `n_train` in the
+/// train split and the rest in validation, as `clauses.jsonl` in `dir`.
+fn three_practices(dir: &Path, n: usize, n_train: usize) -> PathBuf {
+    let data = dir.join("clauses.jsonl");
     let mut lines = String::new();
-    for i in 0..24 {
+    for i in 0..n {
         let (text, label) = match i % 3 {
             0 => ("we collect your personal information", "collection"),
             1 => ("we share your data with third parties", "sharing"),
             _ => ("contact us at privacy", "contact"),
         };
-        let split = if i < 15 { "train" } else { "validation" };
+        let split = if i < n_train { "train" } else { "validation" };
         lines.push_str(&format!(
             "{{\"text\": \"{text} {i}\", \"labels\": [\"{label}\"], \"split\": \"{split}\"}}\n"
         ));
     }
     std::fs::write(&data, lines).unwrap();
+    data
+}
+
+#[test]
+fn train_then_eval_round_trip_on_a_tiny_encoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_model(tmp.path(), &LabelSet::policylens(), 32).unwrap();
+    let data = three_practices(tmp.path(), 24, 15);
     let d = data.to_str().unwrap();
     let model = tmp.path().join("trained");
     let base = tmp.path().join("tiny-bert");
@@ -300,6 +307,7 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
     assert_eq!(cfg["base"]["sha256"].as_str().unwrap().len(), 64);
 
     let report = tmp.path().join("report.json");
+    let scores = tmp.path().join("scores.jsonl");
     let run = policylens(&[
         "eval",
         &format!("{d}@validation"),
@@ -307,6 +315,8 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
         model.to_str().unwrap(),
         "--json",
         report.to_str().unwrap(),
+        "--scores",
+        scores.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
@@ -321,6 +331,91 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     // The three phrasings differ in every word, so even a tiny encoder separates them.
     assert!(r["report"]["macro_f1"].as_f64().unwrap() > 0.9, "{r}");
+    // One line per validation clause, with its gold labels and every score.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&scores)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 9);
+    assert_eq!(lines[0]["text"], "we collect your personal information 15");
+    assert_eq!(lines[0]["gold"], serde_json::json!(["collection"]));
+    let s = lines[0]["scores"].as_object().unwrap();
+    assert_eq!(s.len(), 3);
+    assert!(s
+        .values()
+        .all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap())));
+}
+
+#[test]
+fn fine_tune_distils_from_teachers_and_records_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (teacher, _) = policylens_classify::testing::write_tiny_seqcls(
+        &tmp.path().join("t"),
+        &LabelSet::new(["collection", "contact"]).unwrap(),
+        vec![0.5, 0.5],
+        "teacher",
+    )
+    .unwrap();
+    let (stranger, _) = policylens_classify::testing::write_tiny_seqcls(
+        &tmp.path().join("s"),
+        &LabelSet::new(["retention"]).unwrap(),
+        vec![0.5],
+        "stranger",
+    )
+    .unwrap();
+    let data = three_practices(tmp.path(), 12, 9);
+    let d = data.to_str().unwrap();
+    let (train, val) = (format!("{d}@train"), format!("{d}@validation"));
+    let out = tmp.path().join("student");
+    let args = |teacher: &Path, alpha: &str| -> Vec<String> {
+        [
+            "train",
+            "--fine-tune",
+            "--train",
+            &train,
+            "--validation",
+            &val,
+            "--base",
+            teacher.to_str().unwrap(),
+            "--labels",
+            "collection,sharing,contact",
+            "--epochs",
+            "1",
+            "--teacher",
+            teacher.to_str().unwrap(),
+            "--distill-alpha",
+            alpha,
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |a: Vec<String>| policylens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let trained = run(args(&teacher, "0.3"));
+    assert!(
+        trained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let training = &cfg["policylens"]["training"];
+    assert_eq!(training["teachers"][0], teacher.to_str().unwrap());
+    assert!((training["distill_alpha"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+
+    // A teacher with none of the student's labels, or an alpha outside [0, 1], is refused.
+    let refused = run(args(&stranger, "0.3"));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        err.contains(stranger.to_str().unwrap()) && err.contains("shares no label"),
+        "{err}"
+    );
+    let refused = run(args(&teacher, "1.5"));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--distill-alpha"));
 }
 
 #[test]

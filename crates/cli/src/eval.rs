@@ -4,7 +4,9 @@ use crate::{data, ModelArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use policylens_classify::evaluate;
-use std::path::PathBuf;
+use policylens_core::{LabelSet, Scores};
+use policylens_store::Annotated;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -20,6 +22,10 @@ pub struct EvalArgs {
     /// Also write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Also write every clause's text, gold labels and scores here, one JSON
+    /// object per line (for error analysis and ensembles).
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
@@ -48,10 +54,37 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         classifier.model_id(),
         args.data.join(" ")
     );
+    if let Some(path) = &args.scores {
+        write_scores(path, &labels, &data, &scores)?;
+    }
     if let Some(path) = &args.json {
         let v = serde_json::json!({"model": classifier.model_id(), "data": args.data, "report": report});
         std::fs::write(path, serde_json::to_string_pretty(&v)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_scores(path: &Path, labels: &LabelSet, data: &Annotated, scores: &[Scores]) -> Result<()> {
+    let mut out = String::new();
+    for ((text, gold), s) in data.texts.iter().zip(&data.gold).zip(scores) {
+        let gold: Vec<&str> = labels
+            .names()
+            .iter()
+            .zip(gold)
+            .filter(|(_, &g)| g)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let scores: serde_json::Map<String, serde_json::Value> = labels
+            .names()
+            .iter()
+            .zip(&s.0)
+            .map(|(n, &p)| (n.clone(), p.into()))
+            .collect();
+        out.push_str(
+            &serde_json::json!({"text": text, "gold": gold, "scores": scores}).to_string(),
+        );
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
 }

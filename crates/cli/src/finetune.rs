@@ -62,20 +62,102 @@ pub struct FineTuneArgs {
     /// (training and thresholds use the weights as stored).
     #[arg(long, default_value = "f32", value_parser = ["f32", "f16"])]
     pub dtype: String,
+    /// Distil from this model (repeatable: the models' scores are averaged).
+    /// A training clause's target for a label becomes
+    /// `alpha * gold + (1 - alpha) * teacher score`; labels no teacher has
+    /// keep the gold target.
+    #[arg(long = "teacher")]
+    pub teachers: Vec<PathBuf>,
+    /// Weight of the gold labels against the teachers' scores (1 = ignore the teachers).
+    #[arg(long, default_value_t = 0.5)]
+    pub distill_alpha: f32,
 }
 
-fn examples(tok: &ClauseTokenizer, texts: &[String], gold: &[Vec<bool>]) -> Result<Vec<Example>> {
+/// One example per window of each clause, carrying its clause's targets.
+fn examples(tok: &ClauseTokenizer, texts: &[String], targets: &[Vec<f32>]) -> Result<Vec<Example>> {
     let mut out = Vec::new();
-    for (clause, g) in tok.encode_all(texts)?.iter().zip(gold) {
+    for (clause, t) in tok.encode_all(texts)?.iter().zip(targets) {
         for w in 0..clause.n_windows() {
             out.push(Example {
                 ids: tok.window_input(clause, w),
-                targets: g.iter().map(|&b| b as u8 as f32).collect(),
-                supervised: vec![1.0; g.len()],
+                targets: t.clone(),
+                supervised: vec![1.0; t.len()],
             });
         }
     }
     Ok(out)
+}
+
+fn hard_targets(gold: &[Vec<bool>]) -> Vec<Vec<f32>> {
+    gold.iter()
+        .map(|g| g.iter().map(|&b| b as u8 as f32).collect())
+        .collect()
+}
+
+/// Per clause and label of `labels`, the mean score of the teachers that
+/// have that label (by name), or `None` where none has it.
+fn teacher_scores(
+    teachers: &[PathBuf],
+    labels: &LabelSet,
+    texts: &[String],
+    opts: &LoadOptions,
+) -> Result<Vec<Vec<Option<f32>>>> {
+    let mut sum = vec![vec![0.0f32; labels.len()]; texts.len()];
+    let mut count = vec![0usize; labels.len()];
+    for dir in teachers {
+        let teacher = Classifier::load(dir, opts)
+            .with_context(|| format!("loading teacher {}", dir.display()))?;
+        let map: Vec<Option<usize>> = labels
+            .names()
+            .iter()
+            .map(|n| teacher.labels().index(n))
+            .collect();
+        if map.iter().all(Option::is_none) {
+            bail!("teacher {} shares no label with the student", dir.display());
+        }
+        eprintln!("teacher {}: scoring {} clauses", dir.display(), texts.len());
+        let tokens = teacher.tokenize_all(texts)?;
+        let scores = score_with_progress(&tokens, |c| Ok(teacher.score(c)?))?;
+        for (row, s) in sum.iter_mut().zip(&scores) {
+            for (j, t) in map.iter().enumerate() {
+                if let Some(t) = t {
+                    row[j] += s.0[*t];
+                }
+            }
+        }
+        for (j, t) in map.iter().enumerate() {
+            count[j] += t.is_some() as usize;
+        }
+    }
+    Ok(sum
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .zip(&count)
+                .map(|(s, &c)| (c > 0).then(|| s / c as f32))
+                .collect()
+        })
+        .collect())
+}
+
+/// `alpha * gold + (1 - alpha) * teacher` where a teacher scored the label.
+fn distilled_targets(
+    gold: &[Vec<bool>],
+    teacher: &[Vec<Option<f32>>],
+    alpha: f32,
+) -> Vec<Vec<f32>> {
+    gold.iter()
+        .zip(teacher)
+        .map(|(g, t)| {
+            g.iter()
+                .zip(t)
+                .map(|(&g, t)| {
+                    let g = g as u8 as f32;
+                    t.map_or(g, |t| alpha * g + (1.0 - alpha) * t)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn pos_weights(gold: &[Vec<bool>], n_labels: usize, power: f64) -> Option<Vec<f32>> {
@@ -125,8 +207,20 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if train.texts.is_empty() || val.texts.is_empty() {
         bail!("no training or no validation clauses");
     }
-    let train_ex = examples(&tok, &train.texts, &train.gold)?;
-    let val_ex = examples(&tok, &val.texts, &val.gold)?;
+    if !(0.0..=1.0).contains(&ft.distill_alpha) {
+        bail!(
+            "--distill-alpha must lie in [0, 1], not {}",
+            ft.distill_alpha
+        );
+    }
+    let train_targets = if ft.teachers.is_empty() {
+        hard_targets(&train.gold)
+    } else {
+        let t = teacher_scores(&ft.teachers, &labels, &train.texts, &opts)?;
+        distilled_targets(&train.gold, &t, ft.distill_alpha)
+    };
+    let train_ex = examples(&tok, &train.texts, &train_targets)?;
+    let val_ex = examples(&tok, &val.texts, &hard_targets(&val.gold))?;
     let config = FineTuneConfig {
         epochs: ft.epochs,
         batch_size: ft.train_batch,
@@ -210,6 +304,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         "validation": args.validation,
         "train_clauses": train.texts.len(),
         "train_windows": train_ex.len(),
+        "teachers": ft.teachers,
+        "distill_alpha": (!ft.teachers.is_empty()).then_some(ft.distill_alpha),
         "config": config,
         "history": state.history,
         "best_epoch": state.best_epoch + 1,
@@ -252,4 +348,23 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distilled_targets_mix_gold_and_teacher_only_where_a_teacher_scored() {
+        let gold = vec![vec![true, false, true]];
+        let teacher = vec![vec![Some(0.2), Some(0.6), None]];
+        let t = distilled_targets(&gold, &teacher, 0.25);
+        assert!((t[0][0] - (0.25 + 0.75 * 0.2)).abs() < 1e-6);
+        assert!((t[0][1] - 0.75 * 0.6).abs() < 1e-6);
+        assert_eq!(t[0][2], 1.0, "no teacher has the label: gold kept");
+        assert_eq!(
+            distilled_targets(&gold, &teacher, 1.0)[0],
+            vec![1.0, 0.0, 1.0]
+        );
+    }
 }

@@ -76,7 +76,8 @@ enum Command {
 /// Options shared by commands that load a model.
 #[derive(Args, Clone)]
 pub struct ModelArgs {
-    /// Model directory (policylens.json + head.safetensors).
+    /// Model directory: a Hugging Face BertForSequenceClassification (config.json,
+    /// model.safetensors, tokenizer.json) or a PolicyLens head (policylens.json).
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: PathBuf,
     /// cpu, cuda, cuda:N, metal or auto.
