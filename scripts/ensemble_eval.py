@@ -14,7 +14,12 @@ per-label, macro and micro figures on validation and test, computed as
 with gold positives in that split; micro: pooled counts over those labels).
 
     scripts/ensemble_eval.py --valid A.valid.jsonl B.valid.jsonl \
-                             --test A.test.jsonl B.test.jsonl [--labels a,b]
+                             --test A.test.jsonl B.test.jsonl [--labels a,b] [--each]
+
+`--each` first reports every model on its own test file as `policylens eval`
+did (the `predicted` labels, from the model's own thresholds), and the mean
+and sample standard deviation over the models of per-label, macro and micro
+F1: the figure for N seeds of one recipe.
 
 Standard library only.
 """
@@ -95,16 +100,43 @@ def show(name, rows, macro, micro):
     print(f"{'macro-F1':<15}{macro:>24.4f}\n{'micro-F1':<15}{micro:>24.4f}\n")
 
 
+def mean_sd(xs):
+    m = sum(xs) / len(xs)
+    sd = (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5 if len(xs) > 1 else 0.0
+    return f"{m:.4f} ± {sd:.4f}"
+
+
+def each(args, labels, only):
+    runs = []
+    for t in args.test:
+        lines = read(t)
+        gold = [set(r["gold"]) for r in lines]
+        # Predictions as 1/0 scores against a 0.5 cut: exactly the model's own.
+        pred = [[float(l in r["predicted"]) for l in labels] for r in lines]
+        rows, macro, micro = report(pred, gold, labels, [0.5] * len(labels), only)
+        print(f"{t}: test macro-F1 {macro:.4f}, micro-F1 {micro:.4f}")
+        runs.append((rows, macro, micro))
+    print(f"\nmean ± sd over {len(runs)} models, test:")
+    for j, label in enumerate(labels):
+        if runs[0][0][j][5]:
+            print(f"{label:<15}F1 {mean_sd([r[0][j][3] for r in runs])}")
+    print(f"{'macro-F1':<15}   {mean_sd([r[1] for r in runs])}")
+    print(f"{'micro-F1':<15}   {mean_sd([r[2] for r in runs])}\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--valid", nargs="+", required=True)
     ap.add_argument("--test", nargs="+", required=True)
     ap.add_argument("--labels", help="average over these labels only (comma-separated)")
+    ap.add_argument("--each", action="store_true", help="also each model alone, and mean ± sd")
     args = ap.parse_args()
     if len(args.valid) != len(args.test):
         sys.exit("give one validation and one test file per model, in the same order")
     labels = list(read(args.valid[0])[0]["scores"].keys())
     only = set(args.labels.split(",")) if args.labels else None
+    if args.each:
+        each(args, labels, only)
     vgold, vscores = mean_scores(args.valid, labels)
     thresholds = calibrate(vscores, vgold, labels)
     print(f"{len(args.valid)} model(s); thresholds picked on validation")

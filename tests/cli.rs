@@ -340,6 +340,11 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
     assert_eq!(lines.len(), 9);
     assert_eq!(lines[0]["text"], "we collect your personal information 15");
     assert_eq!(lines[0]["gold"], serde_json::json!(["collection"]));
+    let hits = lines.iter().filter(|l| l["predicted"] == l["gold"]).count();
+    assert!(
+        hits >= 8,
+        "predictions follow the model's thresholds: {hits} of 9"
+    );
     let s = lines[0]["scores"].as_object().unwrap();
     assert_eq!(s.len(), 3);
     assert!(s

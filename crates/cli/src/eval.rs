@@ -55,7 +55,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         args.data.join(" ")
     );
     if let Some(path) = &args.scores {
-        write_scores(path, &labels, &data, &scores)?;
+        write_scores(path, &labels, &data, &scores, &pred)?;
     }
     if let Some(path) = &args.json {
         let v = serde_json::json!({"model": classifier.model_id(), "data": args.data, "report": report});
@@ -65,25 +65,35 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_scores(path: &Path, labels: &LabelSet, data: &Annotated, scores: &[Scores]) -> Result<()> {
-    let mut out = String::new();
-    for ((text, gold), s) in data.texts.iter().zip(&data.gold).zip(scores) {
-        let gold: Vec<&str> = labels
+/// One JSON object per clause: text, gold and predicted label names, scores.
+fn write_scores(
+    path: &Path,
+    labels: &LabelSet,
+    data: &Annotated,
+    scores: &[Scores],
+    pred: &[Vec<bool>],
+) -> Result<()> {
+    let named = |flags: &[bool]| -> Vec<&str> {
+        labels
             .names()
             .iter()
-            .zip(gold)
-            .filter(|(_, &g)| g)
+            .zip(flags)
+            .filter(|(_, &f)| f)
             .map(|(n, _)| n.as_str())
-            .collect();
+            .collect()
+    };
+    let mut out = String::new();
+    for (((text, gold), s), p) in data.texts.iter().zip(&data.gold).zip(scores).zip(pred) {
         let scores: serde_json::Map<String, serde_json::Value> = labels
             .names()
             .iter()
             .zip(&s.0)
             .map(|(n, &p)| (n.clone(), p.into()))
             .collect();
-        out.push_str(
-            &serde_json::json!({"text": text, "gold": gold, "scores": scores}).to_string(),
-        );
+        let line = serde_json::json!({
+            "text": text, "gold": named(gold), "predicted": named(p), "scores": scores
+        });
+        out.push_str(&line.to_string());
         out.push('\n');
     }
     std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
