@@ -404,6 +404,12 @@ fn fine_tune_distils_from_teachers_and_records_them() {
         "{}",
         String::from_utf8_lossy(&trained.stderr)
     );
+    // Each epoch is logged as it ends, not only at the end of the run.
+    let log = String::from_utf8_lossy(&trained.stderr);
+    assert!(
+        log.contains("policylens_classify::finetune: epoch 1: train loss"),
+        "{log}"
+    );
     let cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     let training = &cfg["policylens"]["training"];

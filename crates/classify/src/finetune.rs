@@ -546,6 +546,11 @@ pub fn fine_tune(
             seconds,
             tokens_per_second: tokens as f64 / seconds.max(1e-9),
         });
+        tracing::info!(
+            "epoch {}: train loss {:.4}, validation macro-F1 {f1:.4}, {seconds:.0}s",
+            epoch + 1,
+            loss_sum / batches.len().max(1) as f64
+        );
         if f1 > state.best_macro_f1 || epoch == 0 {
             state.best_macro_f1 = f1;
             state.best_epoch = epoch;

@@ -188,9 +188,11 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("POLICYLENS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                // Fine-tuning reports each epoch as it ends (logs of long runs).
+                .unwrap_or_else(|_| "warn,policylens_classify::finetune=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
