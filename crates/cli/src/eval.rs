@@ -34,11 +34,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let data = data::load(&args.data, &labels)?;
     let tokens = classifier.tokenize_all(&data.texts)?;
     let scores = crate::train::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
-    let t = classifier.thresholds();
-    let pred: Vec<Vec<bool>> = scores
-        .iter()
-        .map(|s| s.0.iter().zip(&t.0).map(|(p, t)| p >= t).collect())
-        .collect();
+    let pred = crate::train::predict(&scores, &classifier.thresholds().0);
     let include = match &args.labels {
         None => None,
         Some(names) => Some(
