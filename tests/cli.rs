@@ -352,29 +352,40 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
         .all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap())));
 }
 
-#[test]
-fn fine_tune_distils_from_teachers_and_records_them() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (teacher, _) = policylens_classify::testing::write_tiny_seqcls(
-        &tmp.path().join("t"),
-        &LabelSet::new(["collection", "contact"]).unwrap(),
-        vec![0.5, 0.5],
-        "teacher",
-    )
-    .unwrap();
-    let (stranger, _) = policylens_classify::testing::write_tiny_seqcls(
-        &tmp.path().join("s"),
-        &LabelSet::new(["retention"]).unwrap(),
-        vec![0.5],
-        "stranger",
-    )
-    .unwrap();
-    let data = three_practices(tmp.path(), 12, 9);
-    let d = data.to_str().unwrap();
-    let (train, val) = (format!("{d}@train"), format!("{d}@validation"));
-    let out = tmp.path().join("student");
-    let args = |teacher: &Path, alpha: &str| -> Vec<String> {
-        [
+/// A tiny teacher (collection, contact) and a student's training run on
+/// three practices, for the distillation tests.
+struct Distillation {
+    tmp: tempfile::TempDir,
+    teacher: PathBuf,
+    data: PathBuf,
+    out: PathBuf,
+}
+
+impl Distillation {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let (teacher, _) = policylens_classify::testing::write_tiny_seqcls(
+            &tmp.path().join("t"),
+            &LabelSet::new(["collection", "contact"]).unwrap(),
+            vec![0.5, 0.5],
+            "teacher",
+        )
+        .unwrap();
+        let data = three_practices(tmp.path(), 12, 9);
+        let out = tmp.path().join("student");
+        Self {
+            tmp,
+            teacher,
+            data,
+            out,
+        }
+    }
+
+    /// `train --fine-tune` of a 3-label student for one epoch, plus `extra`.
+    fn run(&self, extra: &[&str]) -> std::process::Output {
+        let d = self.data.to_str().unwrap();
+        let (train, val) = (format!("{d}@train"), format!("{d}@validation"));
+        let mut args = vec![
             "train",
             "--fine-tune",
             "--train",
@@ -382,51 +393,115 @@ fn fine_tune_distils_from_teachers_and_records_them() {
             "--validation",
             &val,
             "--base",
-            teacher.to_str().unwrap(),
+            self.teacher.to_str().unwrap(),
             "--labels",
             "collection,sharing,contact",
             "--epochs",
             "1",
-            "--teacher",
-            teacher.to_str().unwrap(),
-            "--distill-alpha",
-            alpha,
             "-o",
-            out.to_str().unwrap(),
-        ]
-        .map(String::from)
-        .to_vec()
-    };
-    let run = |a: Vec<String>| policylens(&a.iter().map(String::as_str).collect::<Vec<_>>());
-    let trained = run(args(&teacher, "0.3"));
-    assert!(
-        trained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
+            self.out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        policylens(&args)
+    }
+
+    /// The training record of the last run, which must have succeeded.
+    fn record(&self, run: &std::process::Output) -> serde_json::Value {
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = std::fs::read_to_string(self.out.join("config.json")).unwrap();
+        let cfg: serde_json::Value = serde_json::from_str(&text).unwrap();
+        cfg["policylens"]["training"].clone()
+    }
+}
+
+#[test]
+fn fine_tune_distils_from_teachers_and_records_them() {
+    let f = Distillation::new();
+    let (stranger, _) = policylens_classify::testing::write_tiny_seqcls(
+        &f.tmp.path().join("s"),
+        &LabelSet::new(["retention"]).unwrap(),
+        vec![0.5],
+        "stranger",
+    )
+    .unwrap();
+    let teacher = f.teacher.to_str().unwrap();
+    let trained = f.run(&["--teacher", teacher, "--distill-alpha", "0.3"]);
     // Each epoch is logged as it ends, not only at the end of the run.
     let log = String::from_utf8_lossy(&trained.stderr);
     assert!(
         log.contains("policylens_classify::finetune: epoch 1: train loss"),
         "{log}"
     );
-    let cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
-    let training = &cfg["policylens"]["training"];
-    assert_eq!(training["teachers"][0], teacher.to_str().unwrap());
+    let training = f.record(&trained);
+    assert_eq!(training["teachers"][0], teacher);
     assert!((training["distill_alpha"].as_f64().unwrap() - 0.3).abs() < 1e-6);
 
     // A teacher with none of the student's labels, or an alpha outside [0, 1], is refused.
-    let refused = run(args(&stranger, "0.3"));
+    let stranger = stranger.to_str().unwrap();
+    let refused = f.run(&["--teacher", stranger, "--distill-alpha", "0.3"]);
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());
     assert!(
-        err.contains(stranger.to_str().unwrap()) && err.contains("shares no label"),
+        err.contains(stranger) && err.contains("shares no label"),
         "{err}"
     );
-    let refused = run(args(&teacher, "1.5"));
+    let refused = f.run(&["--teacher", teacher, "--distill-alpha", "1.5"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--distill-alpha"));
+}
+
+#[test]
+fn fine_tune_distils_on_unlabeled_transfer_policies() {
+    let f = Distillation::new();
+    let policies = f.tmp.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    // Four distinct clauses (one repeated across files) and one empty file.
+    std::fs::write(
+        policies.join("a.md"),
+        "# Data\n\nWe collect your email address.\n\nContact us at privacy@example.com.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        policies.join("b.md"),
+        "# Sharing\n\nWe share data with advertisers.\n\nWe keep logs for a year.\n\nContact us at privacy@example.com.\n",
+    )
+    .unwrap();
+    std::fs::write(policies.join("empty.txt"), "  \n").unwrap();
+    let (teacher, dir) = (f.teacher.to_str().unwrap(), policies.to_str().unwrap());
+
+    let refused = f.run(&["--transfer", dir]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--transfer needs"));
+
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--teacher", teacher, "--transfer", dir];
+        args.extend_from_slice(extra);
+        let trained = f.run(&args);
+        let log = String::from_utf8_lossy(&trained.stderr);
+        assert!(
+            log.contains("empty.txt"),
+            "the skipped file is named: {log}"
+        );
+        f.record(&trained)
+    };
+    let all = run(&[]);
+    assert_eq!(all["transfer_clauses"], 4, "distinct clauses of both files");
+    assert_eq!(all["transfer"][0], dir);
+    let limited = run(&["--transfer-limit", "2"]);
+    assert_eq!(limited["transfer_clauses"], 2);
+    assert_eq!(
+        all["train_windows"].as_u64().unwrap() - limited["train_windows"].as_u64().unwrap(),
+        2,
+        "each short transfer clause is one training window"
+    );
+    assert_eq!(
+        limited["train_clauses"], all["train_clauses"],
+        "gold clauses unchanged"
+    );
 }
 
 #[test]

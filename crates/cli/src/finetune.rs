@@ -18,6 +18,9 @@ use policylens_classify::tokenize::ClauseTokenizer;
 use policylens_classify::train::calibrate_thresholds;
 use policylens_classify::{evaluate, parse_device, Classifier, LoadOptions, Windowing};
 use policylens_core::{LabelSet, Thresholds};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -71,26 +74,82 @@ pub struct FineTuneArgs {
     /// Weight of the gold labels against the teachers' scores (1 = ignore the teachers).
     #[arg(long, default_value_t = 0.5)]
     pub distill_alpha: f32,
+    /// Unlabeled policies (files or folders, any format `label` reads) whose
+    /// clauses are added to training with the teachers' mean scores as their
+    /// targets: distilling the teachers on text they never saw. Needs --teacher.
+    #[arg(long = "transfer")]
+    pub transfer: Vec<PathBuf>,
+    /// Use at most this many transfer clauses (distinct texts, drawn with the seed).
+    #[arg(long)]
+    pub transfer_limit: Option<usize>,
 }
 
-/// One example per window of each clause, carrying its clause's targets.
-fn examples(tok: &ClauseTokenizer, texts: &[String], targets: &[Vec<f32>]) -> Result<Vec<Example>> {
+/// One example per window of each clause, carrying its clause's targets;
+/// a `None` target is left unsupervised (no loss on that label).
+fn examples(
+    tok: &ClauseTokenizer,
+    texts: &[String],
+    targets: &[Vec<Option<f32>>],
+) -> Result<Vec<Example>> {
     let mut out = Vec::new();
     for (clause, t) in tok.encode_all(texts)?.iter().zip(targets) {
+        let supervised: Vec<f32> = t.iter().map(|x| x.is_some() as u8 as f32).collect();
+        let targets: Vec<f32> = t.iter().map(|x| x.unwrap_or(0.0)).collect();
         for w in 0..clause.n_windows() {
             out.push(Example {
                 ids: tok.window_input(clause, w),
-                targets: t.clone(),
-                supervised: vec![1.0; t.len()],
+                targets: targets.clone(),
+                supervised: supervised.clone(),
             });
         }
     }
     Ok(out)
 }
 
-fn hard_targets(gold: &[Vec<bool>]) -> Vec<Vec<f32>> {
+/// The distinct clause texts of the policies under `paths`, read and
+/// segmented as `label` does, at most `limit` of them drawn with `seed`.
+/// Files that yield no clauses are reported and skipped.
+fn transfer_clauses(paths: &[PathBuf], limit: Option<usize>, seed: u64) -> Result<Vec<String>> {
+    let files = policylens_read::discover(paths)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut texts = Vec::new();
+    let mut failed = 0usize;
+    for file in &files {
+        match policylens_pipeline::segment_file(file) {
+            Ok(f) => {
+                for c in f.segmented.clauses {
+                    if seen.insert(c.text.clone()) {
+                        texts.push(c.text);
+                    }
+                }
+            }
+            Err(f) => {
+                failed += 1;
+                // Most messages already name the file.
+                let path = file.display().to_string();
+                match f.error.contains(&path) {
+                    true => eprintln!("transfer: skipped {}", f.error),
+                    false => eprintln!("transfer: skipped {path}: {}", f.error),
+                }
+            }
+        }
+    }
+    let found = texts.len();
+    if let Some(n) = limit.filter(|&n| n < texts.len()) {
+        texts.shuffle(&mut StdRng::seed_from_u64(seed));
+        texts.truncate(n);
+    }
+    eprintln!(
+        "transfer: {} of {found} distinct clauses from {} files ({failed} skipped)",
+        texts.len(),
+        files.len()
+    );
+    Ok(texts)
+}
+
+fn hard_targets(gold: &[Vec<bool>]) -> Vec<Vec<Option<f32>>> {
     gold.iter()
-        .map(|g| g.iter().map(|&b| b as u8 as f32).collect())
+        .map(|g| g.iter().map(|&b| Some(b as u8 as f32)).collect())
         .collect()
 }
 
@@ -145,7 +204,7 @@ fn distilled_targets(
     gold: &[Vec<bool>],
     teacher: &[Vec<Option<f32>>],
     alpha: f32,
-) -> Vec<Vec<f32>> {
+) -> Vec<Vec<Option<f32>>> {
     gold.iter()
         .zip(teacher)
         .map(|(g, t)| {
@@ -153,7 +212,7 @@ fn distilled_targets(
                 .zip(t)
                 .map(|(&g, t)| {
                     let g = g as u8 as f32;
-                    t.map_or(g, |t| alpha * g + (1.0 - alpha) * t)
+                    Some(t.map_or(g, |t| alpha * g + (1.0 - alpha) * t))
                 })
                 .collect()
         })
@@ -213,13 +272,22 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             ft.distill_alpha
         );
     }
+    if !ft.transfer.is_empty() && ft.teachers.is_empty() {
+        bail!("--transfer needs at least one --teacher to score its clauses");
+    }
+    let transfer = transfer_clauses(&ft.transfer, ft.transfer_limit, ft.seed)?;
+    let mut train_texts = train.texts.clone();
     let train_targets = if ft.teachers.is_empty() {
         hard_targets(&train.gold)
     } else {
-        let t = teacher_scores(&ft.teachers, &labels, &train.texts, &opts)?;
-        distilled_targets(&train.gold, &t, ft.distill_alpha)
+        train_texts.extend(transfer.iter().cloned());
+        let mut t = teacher_scores(&ft.teachers, &labels, &train_texts, &opts)?;
+        let on_transfer = t.split_off(train.texts.len());
+        let mut targets = distilled_targets(&train.gold, &t, ft.distill_alpha);
+        targets.extend(on_transfer);
+        targets
     };
-    let train_ex = examples(&tok, &train.texts, &train_targets)?;
+    let train_ex = examples(&tok, &train_texts, &train_targets)?;
     let val_ex = examples(&tok, &val.texts, &hard_targets(&val.gold))?;
     let config = FineTuneConfig {
         epochs: ft.epochs,
@@ -239,10 +307,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| args.out.join("checkpoint"));
     eprintln!(
-        "fine-tuning {} on {} windows of {} clauses (validation {} clauses), {} epochs",
+        "fine-tuning {} on {} windows of {} clauses ({} of them transfer; validation {} clauses), {} epochs",
         base_dir.display(),
         train_ex.len(),
-        train.texts.len(),
+        train_texts.len(),
+        transfer.len(),
         val.texts.len(),
         ft.epochs
     );
@@ -306,6 +375,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         "train_windows": train_ex.len(),
         "teachers": ft.teachers,
         "distill_alpha": (!ft.teachers.is_empty()).then_some(ft.distill_alpha),
+        "transfer": ft.transfer,
+        "transfer_clauses": transfer.len(),
         "config": config,
         "history": state.history,
         "best_epoch": state.best_epoch + 1,
@@ -352,16 +423,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn labels_without_a_target_are_unsupervised_in_every_window() {
+        let dir = tempfile::tempdir().unwrap();
+        policylens_classify::testing::write_tiny_encoder(dir.path(), 1).unwrap();
+        // Windows of 4 tokens: the long clause needs several.
+        let tok = ClauseTokenizer::from_file(&dir.path().join("tokenizer.json"), 6, 1).unwrap();
+        let texts = vec![
+            "we collect data".to_string(),
+            "we collect data and we share data and we keep data".to_string(),
+        ];
+        let targets = vec![vec![Some(1.0), Some(0.0)], vec![Some(0.7), None]];
+        let ex = examples(&tok, &texts, &targets).unwrap();
+        assert!(ex.len() > 2, "the long clause is windowed: {}", ex.len());
+        assert_eq!(ex[0].supervised, vec![1.0, 1.0]);
+        for e in &ex[1..] {
+            assert_eq!(e.targets, vec![0.7, 0.0]);
+            assert_eq!(e.supervised, vec![1.0, 0.0]);
+        }
+    }
+
+    #[test]
     fn distilled_targets_mix_gold_and_teacher_only_where_a_teacher_scored() {
         let gold = vec![vec![true, false, true]];
         let teacher = vec![vec![Some(0.2), Some(0.6), None]];
         let t = distilled_targets(&gold, &teacher, 0.25);
-        assert!((t[0][0] - (0.25 + 0.75 * 0.2)).abs() < 1e-6);
-        assert!((t[0][1] - 0.75 * 0.6).abs() < 1e-6);
-        assert_eq!(t[0][2], 1.0, "no teacher has the label: gold kept");
+        let t: Vec<f32> = t[0]
+            .iter()
+            .map(|x| x.expect("gold clauses are supervised"))
+            .collect();
+        assert!((t[0] - (0.25 + 0.75 * 0.2)).abs() < 1e-6);
+        assert!((t[1] - 0.75 * 0.6).abs() < 1e-6);
+        assert_eq!(t[2], 1.0, "no teacher has the label: gold kept");
         assert_eq!(
             distilled_targets(&gold, &teacher, 1.0)[0],
-            vec![1.0, 0.0, 1.0]
+            vec![Some(1.0), Some(0.0), Some(1.0)]
         );
     }
 }

@@ -55,7 +55,7 @@ enum Command {
     /// Segment and label policies (.html/.htm/.md/.txt, or clause tables .jsonl/.csv/.parquet) into Parquet tables.
     Label(LabelArgs),
     /// Train a classification head on annotated clauses (FILE or FILE@split).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Add labels to a fine-tuned model (frozen encoder, new classifier rows); existing labels score as before.
     AddLabel(addlabel::AddLabelArgs),
     /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
@@ -197,7 +197,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Label(a) => label(a),
-        Command::Train(a) => train::run(a),
+        Command::Train(a) => train::run(*a),
         Command::AddLabel(a) => addlabel::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Diff(a) => diff::run(a),

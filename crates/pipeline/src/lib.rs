@@ -11,7 +11,7 @@
 
 mod prepare;
 
-pub use prepare::{prepare, Prepared};
+pub use prepare::{prepare, segment_file, FileFailure, Prepared, SegmentedFile};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::Classifier;

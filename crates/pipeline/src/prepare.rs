@@ -15,26 +15,51 @@ pub struct Prepared {
     pub clause_ids: Vec<Option<String>>,
 }
 
+/// A file read, decoded and cut into clauses: everything before the model.
+pub struct SegmentedFile {
+    pub id: String,
+    pub bytes: u64,
+    pub format: Format,
+    pub segmented: Segmented,
+    /// Ids given by a clause table's `id` column, by position.
+    pub clause_ids: Vec<Option<String>>,
+}
+
+/// Why a file yields no clauses: its status and a message naming it.
+#[derive(Debug, Clone)]
+pub struct FileFailure {
+    pub id: String,
+    pub bytes: u64,
+    pub format: Option<Format>,
+    pub status: Status,
+    pub error: String,
+}
+
+impl FileFailure {
+    fn new(id: &str, bytes: u64, format: Option<Format>, status: Status, error: String) -> Self {
+        Self {
+            id: id.to_string(),
+            bytes,
+            format,
+            status,
+            error,
+        }
+    }
+}
+
 impl Prepared {
-    fn failed(
-        path: &Path,
-        id: String,
-        bytes: u64,
-        format: Option<Format>,
-        status: Status,
-        error: String,
-    ) -> Self {
+    fn failed(path: &Path, f: FileFailure) -> Self {
         Self {
             document: Document {
-                id,
+                id: f.id,
                 path: path.to_path_buf(),
-                format: format.unwrap_or(Format::Text),
-                bytes,
+                format: f.format.unwrap_or(Format::Text),
+                bytes: f.bytes,
                 title: None,
-                status,
-                error: Some(error),
+                status: f.status,
+                error: Some(f.error),
             },
-            format_name: format.map(|f| f.as_str().to_string()),
+            format_name: f.format.map(|f| f.as_str().to_string()),
             segmented: Segmented::default(),
             tokens: Vec::new(),
             clause_ids: Vec::new(),
@@ -42,68 +67,68 @@ impl Prepared {
     }
 }
 
+/// Read, decode and segment one file (a clause table's rows are its
+/// clauses). A file with no clauses is a failure with status `empty`.
+pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
+    let source =
+        read_source(path).map_err(|e| FileFailure::new("", 0, None, e.status(), e.to_string()))?;
+    let (id, bytes) = (source.id.clone(), source.bytes.len() as u64);
+    let format = source
+        .format_or_error()
+        .map_err(|e| FileFailure::new(&id, bytes, None, e.status(), e.to_string()))?;
+    let fail =
+        |status: Status, error: String| FileFailure::new(&id, bytes, Some(format), status, error);
+    let (segmented, clause_ids) = if format.is_clause_table() {
+        let rows = policylens_store::read_clause_table(path)
+            .map_err(|e| fail(Status::Malformed, e.to_string()))?;
+        let ids = rows.iter().map(|r| r.id.clone()).collect();
+        let seg = assemble_table(rows.iter().map(|r| (r.heading.clone(), r.text.clone())));
+        (seg, ids)
+    } else {
+        let text = decode(&source).map_err(|e| fail(e.status(), e.to_string()))?;
+        (policylens_segment::segment(format, &text), Vec::new())
+    };
+    if segmented.clauses.is_empty() {
+        return Err(fail(
+            Status::Empty,
+            format!("{}: no policy text found", path.display()),
+        ));
+    }
+    Ok(SegmentedFile {
+        id,
+        bytes,
+        format,
+        segmented,
+        clause_ids,
+    })
+}
+
 /// Read, decode, segment and tokenize one file. Never fails: problems
 /// become the document's status and error message.
 pub fn prepare(path: &Path, classifier: &Classifier) -> Prepared {
     let _span = tracing::debug_span!("prepare", path = %path.display()).entered();
-    let source = match read_source(path) {
-        Ok(s) => s,
-        Err(e) => return Prepared::failed(path, String::new(), 0, None, e.status(), e.to_string()),
-    };
-    let (id, bytes) = (source.id.clone(), source.bytes.len() as u64);
-    let format = match source.format_or_error() {
-        Ok(f) => f,
-        Err(e) => return Prepared::failed(path, id, bytes, None, e.status(), e.to_string()),
-    };
-    let segmented = if format.is_clause_table() {
-        match policylens_store::read_clause_table(path) {
-            Ok(rows) => {
-                let ids = rows.iter().map(|r| r.id.clone()).collect();
-                let seg = assemble_table(rows.iter().map(|r| (r.heading.clone(), r.text.clone())));
-                return finish(path, id, bytes, format, seg, ids, classifier);
-            }
-            Err(e) => {
-                return Prepared::failed(
-                    path,
-                    id,
-                    bytes,
-                    Some(format),
-                    Status::Malformed,
-                    e.to_string(),
-                )
-            }
-        }
-    } else {
-        match decode(&source) {
-            Ok(text) => policylens_segment::segment(format, &text),
-            Err(e) => {
-                return Prepared::failed(path, id, bytes, Some(format), e.status(), e.to_string())
-            }
-        }
-    };
-    finish(path, id, bytes, format, segmented, Vec::new(), classifier)
+    match segment_file(path) {
+        Ok(file) => tokenize(path, file, classifier),
+        Err(f) => Prepared::failed(path, f),
+    }
 }
 
-fn finish(
-    path: &Path,
-    id: String,
-    bytes: u64,
-    format: Format,
-    segmented: Segmented,
-    clause_ids: Vec<Option<String>>,
-    classifier: &Classifier,
-) -> Prepared {
-    if segmented.clauses.is_empty() {
-        let msg = format!("{}: no policy text found", path.display());
-        return Prepared::failed(path, id, bytes, Some(format), Status::Empty, msg);
-    }
+fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepared {
+    let SegmentedFile {
+        id,
+        bytes,
+        format,
+        segmented,
+        clause_ids,
+    } = file;
     let mut tokens = Vec::with_capacity(segmented.clauses.len());
     for c in &segmented.clauses {
         match classifier.tokenize(&c.text) {
             Ok(t) => tokens.push(t),
             Err(e) => {
                 let msg = format!("{}: clause {}: {e}", path.display(), c.position);
-                return Prepared::failed(path, id, bytes, Some(format), Status::Malformed, msg);
+                let f = FileFailure::new(&id, bytes, Some(format), Status::Malformed, msg);
+                return Prepared::failed(path, f);
             }
         }
     }
