@@ -505,6 +505,102 @@ fn fine_tune_distils_on_unlabeled_transfer_policies() {
 }
 
 #[test]
+fn pretrain_adapts_an_encoder_that_fine_tuning_then_starts_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_model(tmp.path(), &LabelSet::policylens(), 32).unwrap();
+    let base = tmp.path().join("tiny-bert");
+    let policies = tmp.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let mut md = String::from("# Privacy policy\n\n");
+    for i in 0..24 {
+        let clause = match i % 4 {
+            0 => "we collect your personal information and cookies",
+            1 => "we may share your data with third parties",
+            2 => "we retain your data for years",
+            _ => "contact us at privacy",
+        };
+        // 24 clauses, 20 distinct: (i mod 4, i mod 5) repeats after 20.
+        md.push_str(&format!(
+            "{clause} {}.\n\n",
+            "and the use of our policy ".repeat(i % 5 + 1)
+        ));
+    }
+    std::fs::write(policies.join("a.md"), md).unwrap();
+    std::fs::write(policies.join("empty.txt"), " \n").unwrap();
+    let out = tmp.path().join("adapted");
+    let (p, b, o) = (
+        policies.to_str().unwrap(),
+        base.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let refused = policylens(&["pretrain", p, "--base", b, "-o", o, "--mask-prob", "0"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--mask-prob"));
+
+    let run = succeed(&[
+        "pretrain",
+        p,
+        "--base",
+        b,
+        "-o",
+        o,
+        "--epochs",
+        "2",
+        "--max-tokens",
+        "16",
+        "--validation-clauses",
+        "3",
+        "--learning-rate",
+        "1e-3",
+    ]);
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        log.contains("empty.txt"),
+        "the skipped file is named: {log}"
+    );
+    assert!(log.contains("epoch 2: train loss"), "{log}");
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["architectures"], serde_json::json!(["BertForMaskedLM"]));
+    let rec = &cfg["policylens_pretraining"];
+    assert_eq!(
+        rec["validation_clauses"], 2,
+        "at most a tenth of 20 distinct clauses"
+    );
+    assert_eq!(rec["train_clauses"], 18);
+    assert!(
+        rec["train_windows"].as_u64().unwrap() > 18,
+        "long clauses are windowed, not cut: {rec}"
+    );
+    assert_eq!(rec["history"].as_array().unwrap().len(), 2);
+    assert!(rec["initial"]["loss"].as_f64().unwrap() > 0.0);
+
+    // The adapted encoder is a base for fine-tuning.
+    let data = three_practices(tmp.path(), 12, 9);
+    let d = data.to_str().unwrap();
+    let model = tmp.path().join("classifier");
+    succeed(&[
+        "train",
+        "--fine-tune",
+        "--train",
+        &format!("{d}@train"),
+        "--validation",
+        &format!("{d}@validation"),
+        "--base",
+        o,
+        "--labels",
+        "collection,sharing,contact",
+        "--epochs",
+        "1",
+        "-o",
+        model.to_str().unwrap(),
+    ]);
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["policylens"]["training"]["base"], o);
+}
+
+#[test]
 fn add_label_extends_a_fine_tuned_model_and_label_uses_it() {
     let tmp = tempfile::tempdir().unwrap();
     let labels = LabelSet::new(["collection", "contact"]).unwrap();

@@ -78,7 +78,7 @@ fn attention_probs(q: &Tensor, k: &Tensor, bias: &Tensor, ops: Ops) -> Result<Te
 }
 
 /// `x` (fresh from a dense layer, owned by the caller) through the activation.
-fn activation(x: Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
+pub(crate) fn activation(x: Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
     if own_kernels(&x, ops) && act == HiddenAct::Gelu && x.is_contiguous() {
         x.inplace_op1(&crate::kernels::GeluErf)?;
         return Ok(x);
@@ -300,6 +300,12 @@ impl Bert {
             }
         }
         Ok(())
+    }
+
+    /// The word-embedding matrix (vocab, hidden), which a masked-LM head's
+    /// decoder shares.
+    pub fn word_embeddings(&self) -> &Tensor {
+        self.embeddings.word.embeddings()
     }
 
     /// Hidden states (batch, seq, hidden). `mask` is 1 for tokens, 0 for padding.

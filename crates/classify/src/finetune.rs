@@ -175,7 +175,7 @@ impl Batch {
 }
 
 /// Pad sequences to the longest: ids and a 0/1 attention mask, (n, longest).
-fn pad(seqs: &[Vec<u32>], pad_id: u32, device: &Device) -> Result<(Tensor, Tensor)> {
+pub(crate) fn pad(seqs: &[Vec<u32>], pad_id: u32, device: &Device) -> Result<(Tensor, Tensor)> {
     let n = seqs.len();
     let t = seqs.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let (mut ids, mut mask) = (Vec::with_capacity(n * t), Vec::with_capacity(n * t));
@@ -271,7 +271,7 @@ impl AdamW {
         Ok(())
     }
 
-    fn save(&self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let mut map = HashMap::new();
         for (i, (name, _)) in self.params.iter().enumerate() {
             map.insert(format!("m.{name}"), self.m[i].clone());
@@ -280,7 +280,7 @@ impl AdamW {
         candle_core::safetensors::save(&map, path)
     }
 
-    fn load(&mut self, path: &Path, device: &Device) -> Result<()> {
+    pub(crate) fn load(&mut self, path: &Path, device: &Device) -> Result<()> {
         let map = candle_core::safetensors::load(path, device)?;
         for (i, (name, _)) in self.params.iter().enumerate() {
             let get = |k: String| {
@@ -403,7 +403,7 @@ const CHECKPOINT_OPTIMIZER: &str = "optimizer.safetensors";
 const CHECKPOINT_STATE: &str = "state.json";
 const BEST_WEIGHTS: &str = "best.safetensors";
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> candle_core::Error {
+pub(crate) fn io_err(path: &Path, e: impl std::fmt::Display) -> candle_core::Error {
     candle_core::Error::Msg(format!("{}: {e}", path.display()))
 }
 
@@ -471,20 +471,8 @@ pub fn fine_tune(
     std::fs::create_dir_all(checkpoint).map_err(|e| io_err(checkpoint, e))?;
     let mut opt = AdamW::new(varmap, config.weight_decay)?;
     let params: Vec<Var> = varmap.all_vars();
-    let state_path = checkpoint.join(CHECKPOINT_STATE);
-    let mut state = TrainState::default();
-    if state_path.exists() {
-        let text = std::fs::read_to_string(&state_path).map_err(|e| io_err(&state_path, e))?;
-        state = serde_json::from_str(&text).map_err(|e| io_err(&state_path, e))?;
-        restore(varmap, &checkpoint.join(CHECKPOINT_WEIGHTS), &device)?;
-        opt.load(&checkpoint.join(CHECKPOINT_OPTIMIZER), &device)?;
-        opt.step = state.step;
-        tracing::info!(
-            epoch = state.epoch,
-            "resuming from {}",
-            checkpoint.display()
-        );
-    }
+    let mut state: TrainState = resume(checkpoint, varmap, &mut opt, &device)?.unwrap_or_default();
+    opt.step = state.step;
     let n_labels = labels.len();
     let pos_weight = Tensor::from_vec(
         config
@@ -558,13 +546,46 @@ pub fn fine_tune(
         }
         state.epoch = epoch + 1;
         state.step = opt.step;
-        varmap.save(checkpoint.join(CHECKPOINT_WEIGHTS))?;
-        opt.save(&checkpoint.join(CHECKPOINT_OPTIMIZER))?;
-        let json = serde_json::to_string_pretty(&state).map_err(|e| io_err(&state_path, e))?;
-        std::fs::write(&state_path, json).map_err(|e| io_err(&state_path, e))?;
+        save_checkpoint(checkpoint, varmap, &opt, &state)?;
     }
     restore(varmap, &checkpoint.join(BEST_WEIGHTS), &device)?;
     Ok(state)
+}
+
+/// The run state saved in `checkpoint` after its last finished epoch, with
+/// the weights and optimiser moments of that moment restored; `None` for a
+/// fresh run.
+pub(crate) fn resume<S: serde::de::DeserializeOwned>(
+    checkpoint: &Path,
+    varmap: &VarMap,
+    opt: &mut AdamW,
+    device: &Device,
+) -> Result<Option<S>> {
+    let state_path = checkpoint.join(CHECKPOINT_STATE);
+    if !state_path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&state_path).map_err(|e| io_err(&state_path, e))?;
+    let state = serde_json::from_str(&text).map_err(|e| io_err(&state_path, e))?;
+    restore(varmap, &checkpoint.join(CHECKPOINT_WEIGHTS), device)?;
+    opt.load(&checkpoint.join(CHECKPOINT_OPTIMIZER), device)?;
+    tracing::info!("resuming from {}", checkpoint.display());
+    Ok(Some(state))
+}
+
+/// Save weights, optimiser moments and `state` at the end of an epoch.
+pub(crate) fn save_checkpoint<S: Serialize>(
+    checkpoint: &Path,
+    varmap: &VarMap,
+    opt: &AdamW,
+    state: &S,
+) -> Result<()> {
+    std::fs::create_dir_all(checkpoint).map_err(|e| io_err(checkpoint, e))?;
+    let state_path = checkpoint.join(CHECKPOINT_STATE);
+    varmap.save(checkpoint.join(CHECKPOINT_WEIGHTS))?;
+    opt.save(&checkpoint.join(CHECKPOINT_OPTIMIZER))?;
+    let json = serde_json::to_string_pretty(state).map_err(|e| io_err(&state_path, e))?;
+    std::fs::write(&state_path, json).map_err(|e| io_err(&state_path, e))
 }
 
 /// Set every variable of `varmap` from the tensor of the same name in `path`.
@@ -596,15 +617,37 @@ pub fn init_from_encoder(
     seed: u64,
     device: &Device,
 ) -> Result<(VarMap, SequenceClassifier, Config)> {
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path).map_err(|e| io_err(&config_path, e))?;
-    let config: Config = serde_json::from_str(&text).map_err(|e| io_err(&config_path, e))?;
+    let config = read_config(dir)?;
     let varmap = VarMap::new();
     let model = SequenceClassifier::new(
         VarBuilder::from_varmap(&varmap, DType::F32, device),
         &config,
         n_labels,
     )?;
+    // A new head, and a pooler for encoders exported without one.
+    let is_new = |name: &str| name.starts_with("classifier.") || name.starts_with("bert.pooler.");
+    load_or_init(&varmap, dir, is_new, seed, device)?;
+    Ok((varmap, model, config))
+}
+
+/// The base encoder's `config.json`.
+pub(crate) fn read_config(dir: &Path) -> Result<Config> {
+    let config_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&config_path).map_err(|e| io_err(&config_path, e))?;
+    serde_json::from_str(&text).map_err(|e| io_err(&config_path, e))
+}
+
+/// Set each variable of `varmap` from `dir/model.safetensors` (by its name,
+/// with or without the `bert.` prefix, when the shape matches). Variables
+/// the checkpoint lacks may be new only where `is_new` says so: weights get
+/// N(0, 0.02²) drawn from `seed`, layer-norm scales 1, biases 0.
+pub(crate) fn load_or_init(
+    varmap: &VarMap,
+    dir: &Path,
+    is_new: impl Fn(&str) -> bool,
+    seed: u64,
+    device: &Device,
+) -> Result<()> {
     let weights = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let data = varmap.data().lock().expect("varmap lock");
@@ -620,12 +663,13 @@ pub fn init_from_encoder(
             .filter(|t| t.shape() == var.shape());
         match found {
             Some(t) => var.set(&t.to_dtype(DType::F32)?)?,
-            // A new head, and a pooler for encoders exported without one.
-            None if name.starts_with("classifier.") || name.starts_with("bert.pooler.") => {
+            None if is_new(name) => {
                 tracing::info!("{name}: not in the checkpoint, initialised from the seed");
                 let v: Vec<f32> = (0..var.elem_count())
                     .map(|_| {
-                        if name.ends_with("bias") {
+                        if name.contains("LayerNorm") && name.ends_with("weight") {
+                            1.0
+                        } else if name.ends_with("bias") {
                             0.0
                         } else {
                             // Box-Muller from the seeded generator.
@@ -645,14 +689,13 @@ pub fn init_from_encoder(
             }
         }
     }
-    drop(data);
-    Ok((varmap, model, config))
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::write_tiny_encoder;
+    use crate::testing::{max_abs_diff, var_values as weight, write_tiny_encoder};
 
     #[test]
     fn the_schedule_warms_up_then_decays_to_zero() {
@@ -723,15 +766,6 @@ mod tests {
         write_tiny_encoder(dir, 9).unwrap();
         let (varmap, model, _) = init_from_encoder(dir, 2, 1, &Device::Cpu).unwrap();
         (varmap, model)
-    }
-
-    fn weight(varmap: &VarMap, name: &str) -> Vec<f32> {
-        varmap.data().lock().unwrap()[name]
-            .as_tensor()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap()
     }
 
     fn config(epochs: usize) -> FineTuneConfig {
@@ -825,11 +859,7 @@ mod tests {
             assert_eq!(a.valid_macro_f1, b.valid_macro_f1);
             assert!((a.train_loss - b.train_loss).abs() < 1e-6, "{a:?} vs {b:?}");
         }
-        let diff = straight
-            .iter()
-            .zip(&resumed)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
+        let diff = max_abs_diff(&straight, &resumed);
         assert!(diff < 1e-5, "resumed weights differ by {diff}");
     }
 }

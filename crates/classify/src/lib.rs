@@ -18,7 +18,8 @@
 //! fast one for inference, which on the CPU uses our own [`kernels`]
 //! (fused attention, in-place GELU) and, with [`Precision::Int8`], the
 //! int8 dense layers of [`quant`]. Fine-tuned models are Hugging Face
-//! directories ([`hf`]); [`extend`] adds labels to one without retraining.
+//! directories ([`hf`]); [`extend`] adds labels to one without retraining;
+//! [`pretrain`] adapts an encoder to policy text (masked-LM) before that.
 
 pub mod bert;
 pub mod classifier;
@@ -32,6 +33,7 @@ pub mod hf;
 pub mod kernels;
 pub mod metrics;
 pub mod model;
+pub mod pretrain;
 pub mod quant;
 pub mod source;
 #[cfg(any(test, feature = "testing"))]

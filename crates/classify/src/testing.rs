@@ -117,6 +117,24 @@ pub fn write_tiny_encoder(dir: &Path, seed: u64) -> crate::Result<()> {
     Ok(())
 }
 
+/// The values of one variable of `varmap`, flattened (to see what training moved).
+pub fn var_values(varmap: &VarMap, name: &str) -> Vec<f32> {
+    varmap.data().lock().expect("varmap lock")[name]
+        .as_tensor()
+        .flatten_all()
+        .and_then(|t| t.to_vec1())
+        .expect("an f32 variable")
+}
+
+/// The largest absolute difference between two equally long vectors.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
+}
+
 /// A tiny deterministic generator for test weights.
 struct Lcg(u64);
 

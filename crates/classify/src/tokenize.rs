@@ -100,6 +100,11 @@ impl ClauseTokenizer {
         self.pad
     }
 
+    /// The id of a vocabulary entry such as `[MASK]`.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.tokenizer.token_to_id(token)
+    }
+
     pub fn encode(&self, text: &str) -> Result<TokenizedClause> {
         let enc = self
             .tokenizer

@@ -1,8 +1,12 @@
-//! Annotated clause files named on the command line as `FILE` or `FILE@split`.
+//! Clauses named on the command line: annotated files as `FILE` or
+//! `FILE@split`, and unlabeled policies read and segmented as `label` does.
 
 use anyhow::{Context, Result};
 use policylens_core::LabelSet;
 use policylens_store::{read_annotated, Annotated};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 
 /// Split `FILE@split` into the file and the split, unless FILE itself exists.
@@ -36,6 +40,52 @@ pub fn load(specs: &[String], labels: &LabelSet) -> Result<Annotated> {
         all.skipped += a.skipped;
     }
     Ok(all)
+}
+
+/// The distinct clause texts of the policies under `paths`, read and
+/// segmented as `label` does, at most `limit` of them drawn with `seed`.
+/// Files that yield no clauses are reported (prefixed by `what`) and skipped.
+pub fn policy_clauses(
+    paths: &[PathBuf],
+    limit: Option<usize>,
+    seed: u64,
+    what: &str,
+) -> Result<Vec<String>> {
+    let files = policylens_read::discover(paths)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut texts = Vec::new();
+    let mut failed = 0usize;
+    for file in &files {
+        match policylens_pipeline::segment_file(file) {
+            Ok(f) => {
+                for c in f.segmented.clauses {
+                    if seen.insert(c.text.clone()) {
+                        texts.push(c.text);
+                    }
+                }
+            }
+            Err(f) => {
+                failed += 1;
+                // Most messages already name the file.
+                let path = file.display().to_string();
+                match f.error.contains(&path) {
+                    true => eprintln!("{what}: skipped {}", f.error),
+                    false => eprintln!("{what}: skipped {path}: {}", f.error),
+                }
+            }
+        }
+    }
+    let found = texts.len();
+    if let Some(n) = limit.filter(|&n| n < texts.len()) {
+        texts.shuffle(&mut StdRng::seed_from_u64(seed));
+        texts.truncate(n);
+    }
+    eprintln!(
+        "{what}: {} of {found} distinct clauses from {} files ({failed} skipped)",
+        texts.len(),
+        files.len()
+    );
+    Ok(texts)
 }
 
 #[cfg(test)]

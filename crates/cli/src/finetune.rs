@@ -7,10 +7,9 @@
 //! thresholds are calibrated on them and written into `config.json`.
 
 use crate::data;
-use crate::train::{score_with_progress, TrainArgs};
+use crate::train::{score_with_progress, EpochBar, TrainArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::finetune::{fine_tune, init_from_encoder, Example, FineTuneConfig};
 use policylens_classify::hf::{save, SaveRequest};
 use policylens_classify::source::{resolve, sha256_file};
@@ -18,9 +17,6 @@ use policylens_classify::tokenize::ClauseTokenizer;
 use policylens_classify::train::calibrate_thresholds;
 use policylens_classify::{evaluate, parse_device, Classifier, LoadOptions, Windowing};
 use policylens_core::{LabelSet, Thresholds};
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -104,47 +100,6 @@ fn examples(
         }
     }
     Ok(out)
-}
-
-/// The distinct clause texts of the policies under `paths`, read and
-/// segmented as `label` does, at most `limit` of them drawn with `seed`.
-/// Files that yield no clauses are reported and skipped.
-fn transfer_clauses(paths: &[PathBuf], limit: Option<usize>, seed: u64) -> Result<Vec<String>> {
-    let files = policylens_read::discover(paths)?;
-    let mut seen = std::collections::HashSet::new();
-    let mut texts = Vec::new();
-    let mut failed = 0usize;
-    for file in &files {
-        match policylens_pipeline::segment_file(file) {
-            Ok(f) => {
-                for c in f.segmented.clauses {
-                    if seen.insert(c.text.clone()) {
-                        texts.push(c.text);
-                    }
-                }
-            }
-            Err(f) => {
-                failed += 1;
-                // Most messages already name the file.
-                let path = file.display().to_string();
-                match f.error.contains(&path) {
-                    true => eprintln!("transfer: skipped {}", f.error),
-                    false => eprintln!("transfer: skipped {path}: {}", f.error),
-                }
-            }
-        }
-    }
-    let found = texts.len();
-    if let Some(n) = limit.filter(|&n| n < texts.len()) {
-        texts.shuffle(&mut StdRng::seed_from_u64(seed));
-        texts.truncate(n);
-    }
-    eprintln!(
-        "transfer: {} of {found} distinct clauses from {} files ({failed} skipped)",
-        texts.len(),
-        files.len()
-    );
-    Ok(texts)
 }
 
 fn hard_targets(gold: &[Vec<bool>]) -> Vec<Vec<Option<f32>>> {
@@ -275,7 +230,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if !ft.transfer.is_empty() && ft.teachers.is_empty() {
         bail!("--transfer needs at least one --teacher to score its clauses");
     }
-    let transfer = transfer_clauses(&ft.transfer, ft.transfer_limit, ft.seed)?;
+    let transfer = data::policy_clauses(&ft.transfer, ft.transfer_limit, ft.seed, "transfer")?;
     let mut train_texts = train.texts.clone();
     let train_targets = if ft.teachers.is_empty() {
         hard_targets(&train.gold)
@@ -315,13 +270,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         val.texts.len(),
         ft.epochs
     );
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "epoch {prefix} {bar:30} {pos}/{len} steps  loss {msg}  eta {eta}",
-        )
-        .expect("static template"),
-    );
+    let bar = EpochBar::new();
     let state = fine_tune(
         &model,
         &varmap,
@@ -331,17 +280,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         tok.pad_id(),
         &config,
         &checkpoint,
-        |s| {
-            if bar.length() != Some(s.total_steps as u64) || s.step == 1 {
-                bar.set_length(s.total_steps as u64);
-                bar.set_prefix(format!("{}", s.epoch + 1));
-            }
-            bar.set_position(s.step as u64);
-            bar.set_message(format!("{:.4}  {:.0} tok/s", s.loss, s.tokens_per_second));
-            true
-        },
+        |s| bar.step(s.epoch, s.step, s.total_steps, s.loss, s.tokens_per_second),
     )?;
-    bar.finish_and_clear();
+    bar.finish();
     for h in &state.history {
         eprintln!(
             "epoch {}: train loss {:.4}, validation macro-F1 (windows, calibrated) {:.4}, {:.0}s, {:.0} tokens/s",

@@ -11,6 +11,7 @@ mod data;
 mod diff;
 mod eval;
 mod finetune;
+mod pretrain;
 mod report;
 mod train;
 mod weak;
@@ -56,6 +57,8 @@ enum Command {
     Label(LabelArgs),
     /// Train a classification head on annotated clauses (FILE or FILE@split).
     Train(Box<train::TrainArgs>),
+    /// Adapt a base encoder to policy text (masked-LM pre-training on unlabeled policies) before `train --fine-tune --base`.
+    Pretrain(Box<pretrain::PretrainArgs>),
     /// Add labels to a fine-tuned model (frozen encoder, new classifier rows); existing labels score as before.
     AddLabel(addlabel::AddLabelArgs),
     /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
@@ -189,7 +192,10 @@ fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("POLICYLENS_LOG")
                 // Fine-tuning reports each epoch as it ends (logs of long runs).
-                .unwrap_or_else(|_| "warn,policylens_classify::finetune=info".into()),
+                .unwrap_or_else(|_| {
+                    "warn,policylens_classify::finetune=info,policylens_classify::pretrain=info"
+                        .into()
+                }),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -198,6 +204,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Label(a) => label(a),
         Command::Train(a) => train::run(*a),
+        Command::Pretrain(a) => pretrain::run(*a),
         Command::AddLabel(a) => addlabel::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Diff(a) => diff::run(a),

@@ -85,6 +85,38 @@ fn bar(n: usize, what: &str) -> ProgressBar {
     b
 }
 
+/// The progress bar of a training run, one epoch at a time.
+pub(crate) struct EpochBar(ProgressBar);
+
+impl EpochBar {
+    pub fn new() -> Self {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template(
+                "epoch {prefix} {bar:30} {pos}/{len} steps  loss {msg}  eta {eta}",
+            )
+            .expect("static template"),
+        );
+        Self(b)
+    }
+
+    /// Show `step` of `total` in `epoch` (0-based), with the running loss
+    /// and throughput; always `true` (the run goes on).
+    pub fn step(&self, epoch: usize, step: usize, total: usize, loss: f64, tps: f64) -> bool {
+        if self.0.length() != Some(total as u64) || step == 1 {
+            self.0.set_length(total as u64);
+            self.0.set_prefix(format!("{}", epoch + 1));
+        }
+        self.0.set_position(step as u64);
+        self.0.set_message(format!("{loss:.4}  {tps:.0} tok/s"));
+        true
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// Window features of all clauses (`features` of chunks of clauses), with
 /// each window's clause index.
 pub(crate) fn window_features(
