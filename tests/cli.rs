@@ -429,7 +429,14 @@ fn fine_tune_distils_from_teachers_and_records_them() {
     )
     .unwrap();
     let teacher = f.teacher.to_str().unwrap();
-    let trained = f.run(&["--teacher", teacher, "--distill-alpha", "0.3"]);
+    let trained = f.run(&[
+        "--teacher",
+        teacher,
+        "--distill-alpha",
+        "0.3",
+        "--focal-gamma",
+        "2",
+    ]);
     // Each epoch is logged as it ends, not only at the end of the run.
     let log = String::from_utf8_lossy(&trained.stderr);
     assert!(
@@ -439,6 +446,7 @@ fn fine_tune_distils_from_teachers_and_records_them() {
     let training = f.record(&trained);
     assert_eq!(training["teachers"][0], teacher);
     assert!((training["distill_alpha"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert_eq!(training["config"]["focal_gamma"], 2.0);
 
     // A teacher with none of the student's labels, or an alpha outside [0, 1], is refused.
     let stranger = stranger.to_str().unwrap();

@@ -6,14 +6,14 @@
 //! `transformers` unchanged. Training is mini-batch AdamW (decoupled weight
 //! decay, not on biases and layer norms) with linear warm-up and decay,
 //! global gradient-norm clipping, masked BCE with optional per-label
-//! positive weights, batches of similar length, early stopping on
-//! validation macro-F1, and a checkpoint after every epoch from which a run
-//! resumes exactly. Every random choice (batch order, dropout, the new
+//! positive weights and focal modulation, batches of similar length, early
+//! stopping on validation macro-F1, and a checkpoint after every epoch from
+//! which a run resumes exactly. Every random choice (batch order, dropout, the new
 //! classifier's initial weights) comes from the seed.
 
 use crate::bert::{Bert, Ops};
 use crate::metrics::evaluate;
-use crate::train::{bce_with_logits, calibrate_thresholds};
+use crate::train::{calibrate_thresholds, focal_bce_with_logits};
 use candle_core::{backprop::GradStore, DType, Device, Module, Result, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 use candle_transformers::models::bert::Config;
@@ -346,6 +346,9 @@ pub struct FineTuneConfig {
     pub seed: u64,
     /// Per-label positive weights for the BCE (1 = unweighted).
     pub pos_weight: Option<Vec<f32>>,
+    /// Focal modulation of the BCE (0 = plain BCE).
+    #[serde(default)]
+    pub focal_gamma: f64,
 }
 
 impl Default for FineTuneConfig {
@@ -361,6 +364,7 @@ impl Default for FineTuneConfig {
             patience: 2,
             seed: 17,
             pos_weight: None,
+            focal_gamma: 0.0,
         }
     }
 }
@@ -497,11 +501,12 @@ pub fn fine_tune(
             let refs: Vec<&Example> = idx.iter().map(|&j| &train[j]).collect();
             let batch = Batch::new(&refs, pad_id, &device)?;
             let logits = model.forward(&batch, Ops::Differentiable, Some(&mut dropout))?;
-            let loss = bce_with_logits(
+            let loss = focal_bce_with_logits(
                 &logits,
                 &batch.targets,
                 &pos_weight,
                 Some(&batch.supervised),
+                config.focal_gamma,
             )?;
             let mut grads = loss.backward()?;
             clip_grad_norm(&mut grads, &params, config.max_grad_norm)?;
@@ -780,6 +785,7 @@ mod tests {
             patience: 100,
             seed: 5,
             pos_weight: None,
+            focal_gamma: 0.0,
         }
     }
 

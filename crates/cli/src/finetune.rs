@@ -54,6 +54,10 @@ pub struct FineTuneArgs {
     /// Weight positives of label j by (negatives/positives)^power (0 = unweighted).
     #[arg(long, default_value_t = 0.0)]
     pub pos_weight_power: f64,
+    /// Focal loss: scale each label's BCE by (1 - p)^gamma on positives and
+    /// p^gamma on negatives, so entries already right weigh less (0 = plain BCE).
+    #[arg(long, default_value_t = 0.0)]
+    pub focal_gamma: f64,
     /// Checkpoint directory (default OUT/checkpoint); a run resumes from it.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
@@ -255,6 +259,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         patience: ft.patience,
         seed: ft.seed,
         pos_weight: pos_weights(&train.gold, labels.len(), ft.pos_weight_power),
+        focal_gamma: ft.focal_gamma,
     };
     let (varmap, model, _) = init_from_encoder(&base_dir, labels.len(), ft.seed, &device)?;
     let checkpoint = ft
