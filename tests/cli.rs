@@ -347,6 +347,14 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
     );
     let s = lines[0]["scores"].as_object().unwrap();
     assert_eq!(s.len(), 3);
+    // In the model's label order, not sorted.
+    let raw = std::fs::read_to_string(&scores).unwrap();
+    let first = raw.lines().next().unwrap();
+    let at = |k: &str| first.find(&format!("\"{k}\":")).unwrap();
+    assert!(
+        at("collection") < at("sharing") && at("sharing") < at("contact"),
+        "{first}"
+    );
     assert!(s
         .values()
         .all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap())));

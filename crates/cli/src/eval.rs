@@ -61,6 +61,29 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A clause's scores as a JSON object in the model's label order (a
+/// `serde_json::Map` would sort the keys).
+struct LabelScores<'a>(&'a [String], &'a [f32]);
+
+impl serde::Serialize for LabelScores<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, &p) in self.0.iter().zip(self.1) {
+            map.serialize_entry(name, &f64::from(p))?;
+        }
+        map.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ScoreLine<'a> {
+    text: &'a str,
+    gold: Vec<&'a str>,
+    predicted: Vec<&'a str>,
+    scores: LabelScores<'a>,
+}
+
 /// One JSON object per clause: text, gold and predicted label names, scores.
 fn write_scores(
     path: &Path,
@@ -80,16 +103,13 @@ fn write_scores(
     };
     let mut out = String::new();
     for (((text, gold), s), p) in data.texts.iter().zip(&data.gold).zip(scores).zip(pred) {
-        let scores: serde_json::Map<String, serde_json::Value> = labels
-            .names()
-            .iter()
-            .zip(&s.0)
-            .map(|(n, &p)| (n.clone(), p.into()))
-            .collect();
-        let line = serde_json::json!({
-            "text": text, "gold": named(gold), "predicted": named(p), "scores": scores
-        });
-        out.push_str(&line.to_string());
+        let line = ScoreLine {
+            text,
+            gold: named(gold),
+            predicted: named(p),
+            scores: LabelScores(labels.names(), &s.0),
+        };
+        out.push_str(&serde_json::to_string(&line)?);
         out.push('\n');
     }
     std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
