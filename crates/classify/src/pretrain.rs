@@ -405,11 +405,12 @@ pub fn save_masked_lm(
     dtype: DType,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    let device = Device::Cpu;
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     for (name, var) in varmap.data().lock().expect("varmap lock").iter() {
-        tensors.insert(name.clone(), var.as_tensor().to_dtype(dtype)?);
+        let t = var.as_tensor().to_dtype(dtype)?.to_device(&device)?;
+        tensors.insert(name.clone(), t);
     }
-    let device = Device::Cpu;
     let base_weights = candle_core::safetensors::load(base.join("model.safetensors"), &device)?;
     for (name, t) in base_weights {
         let bare = name.strip_prefix("bert.").unwrap_or(&name);
@@ -417,10 +418,6 @@ pub fn save_masked_lm(
             tensors.insert(format!("bert.{bare}"), t.to_dtype(dtype)?);
         }
     }
-    let tensors: HashMap<String, Tensor> = tensors
-        .into_iter()
-        .map(|(k, t)| Ok((k, t.to_device(&device)?)))
-        .collect::<Result<_>>()?;
     candle_core::safetensors::save(&tensors, dir.join("model.safetensors"))?;
     let config_path = base.join("config.json");
     let text = std::fs::read_to_string(&config_path).map_err(|e| io_err(&config_path, e))?;
