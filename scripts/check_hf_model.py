@@ -4,8 +4,10 @@ compare its outputs with `policylens label` on the same clauses.
     python scripts/check_hf_model.py MODEL_DIR [CLAUSES.jsonl|csv|parquet]
 
 MODEL_DIR is what `policylens train --fine-tune -o MODEL_DIR` wrote (a
-`BertForSequenceClassification` directory). Needs torch and transformers
-(not installed by CI): `pip install torch transformers polars`.
+`BertForSequenceClassification` directory, or `MPNetForSequenceClassification`
+for an MPNet base), or any such directory saved by `transformers`. Needs torch
+and transformers (not installed by CI): `pip install torch transformers
+polars`. POLICYLENS_BIN picks the binary (default: target/debug/policylens).
 
 Clauses default to the bundled examples' clauses of a fresh `policylens label`
 run. Prints the largest absolute difference of the per-label probabilities
@@ -14,6 +16,7 @@ in one window (longer clauses are max-pooled over windows by PolicyLens).
 """
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def policylens_scores(model_dir: Path, inputs: Path, out: Path) -> pl.DataFrame:
-    binary = ROOT / "target" / "debug" / "policylens"
+    binary = Path(os.environ.get("POLICYLENS_BIN", ROOT / "target" / "debug" / "policylens"))
     cmd = [str(binary), "label", str(inputs), "-o", str(out), "--model", str(model_dir), "--quiet"]
     subprocess.run(cmd, check=True, cwd=ROOT)
     return pl.read_parquet(out / "clauses.parquet")

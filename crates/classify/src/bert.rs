@@ -2,6 +2,13 @@
 //! trained, with weight names that follow Hugging Face checkpoints
 //! (`embeddings.*`, `encoder.layer.N.*`, optionally under `bert.`).
 //!
+//! The same code runs MPNet (Song et al., 2020; `model_type: "mpnet"`, as
+//! all-mpnet-base-v2), which is BERT's post-norm encoder with three
+//! differences: no token-type embeddings, positions counted from
+//! `pad_token_id + 1`, and a learned relative-position bias (T5-style
+//! buckets) added to every layer's attention scores. Its weights keep their
+//! Hugging Face names (`attention.attn.q`, …, optionally under `mpnet.`).
+//!
 //! Why not candle-transformers' `BertModel`: it uses candle-nn's fused
 //! `layer_norm` and `softmax_last_dim`, which have no backward pass, so
 //! gradients stop at every layer norm and nothing below the top one learns.
@@ -13,6 +20,64 @@ use crate::quant::QLinear;
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
+use serde_json::Value;
+
+/// Which encoder a `config.json` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Bert,
+    MPNet,
+}
+
+impl Family {
+    pub fn of(config: &Config) -> Self {
+        match config.model_type.as_deref() {
+            Some("mpnet") => Self::MPNet,
+            _ => Self::Bert,
+        }
+    }
+
+    /// The prefix Hugging Face's task models put the encoder under.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Bert => "bert",
+            Self::MPNet => "mpnet",
+        }
+    }
+}
+
+/// Parse an encoder's `config.json`. MPNet configs have no
+/// `type_vocab_size` (MPNet has no token types); it is set to 1 here so the
+/// BERT config type can hold them.
+pub fn parse_config(raw: &Value) -> serde_json::Result<Config> {
+    let mut raw = raw.clone();
+    if let Some(obj) = raw.as_object_mut() {
+        obj.entry("type_vocab_size").or_insert(Value::from(1));
+    }
+    serde_json::from_value(raw)
+}
+
+/// MPNet's relative-position buckets (Hugging Face's
+/// `MPNetEncoder.relative_position_bucket`, 32 buckets, max distance 128):
+/// for query `i` and key `j`, half the buckets for keys before the query,
+/// half after; exact below 8 positions, log-spaced beyond.
+pub fn relative_position_bucket(query: usize, key: usize) -> u32 {
+    const HALF: i64 = 16;
+    const EXACT: i64 = HALF / 2;
+    const MAX_DISTANCE: f64 = 128.0;
+    let n = query as i64 - key as i64;
+    let mut bucket = if n < 0 { HALF } else { 0 };
+    let n = n.abs();
+    bucket += if n < EXACT {
+        n
+    } else {
+        let large = EXACT
+            + ((n as f32 / EXACT as f32).ln() / (MAX_DISTANCE / EXACT as f64).ln() as f32
+                * (HALF - EXACT) as f32) as i64;
+        large.min(HALF - 1)
+    };
+    bucket as u32
+}
 
 /// Which kernels a forward pass uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +189,19 @@ impl Dense {
 struct Embeddings {
     word: Embedding,
     position: Embedding,
-    token_type: Embedding,
+    /// BERT's segment embeddings; MPNet has none.
+    token_type: Option<Embedding>,
+    /// The position id of the first token: 0 for BERT, `pad_token_id + 1`
+    /// for MPNet (as RoBERTa). Sequences are right-padded, so the real
+    /// tokens count up from here; padding positions are masked anyway.
+    first_position: u32,
     norm: LayerNorm,
 }
 
 impl Embeddings {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
         let h = cfg.hidden_size;
+        let family = Family::of(cfg);
         Ok(Self {
             word: candle_nn::embedding(cfg.vocab_size, h, vb.pp("word_embeddings"))?,
             position: candle_nn::embedding(
@@ -138,23 +209,31 @@ impl Embeddings {
                 h,
                 vb.pp("position_embeddings"),
             )?,
-            token_type: candle_nn::embedding(
-                cfg.type_vocab_size,
-                h,
-                vb.pp("token_type_embeddings"),
-            )?,
+            token_type: match family {
+                Family::Bert => Some(candle_nn::embedding(
+                    cfg.type_vocab_size,
+                    h,
+                    vb.pp("token_type_embeddings"),
+                )?),
+                Family::MPNet => None,
+            },
+            first_position: match family {
+                Family::Bert => 0,
+                Family::MPNet => cfg.pad_token_id as u32 + 1,
+            },
             norm: LayerNorm::load(vb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
         })
     }
 
     fn forward(&self, ids: &Tensor, type_ids: &Tensor, ops: Ops) -> Result<Tensor> {
-        let seq_len = ids.dim(1)?;
-        let positions = Tensor::arange(0u32, seq_len as u32, ids.device())?;
-        let x = self
-            .word
-            .forward(ids)?
-            .add(&self.token_type.forward(type_ids)?)?
-            .broadcast_add(&self.position.forward(&positions)?)?;
+        let seq_len = ids.dim(1)? as u32;
+        let start = self.first_position;
+        let positions = Tensor::arange(start, start + seq_len, ids.device())?;
+        let mut x = self.word.forward(ids)?;
+        if let Some(token_type) = &self.token_type {
+            x = x.add(&token_type.forward(type_ids)?)?;
+        }
+        let x = x.broadcast_add(&self.position.forward(&positions)?)?;
         self.norm.forward(&x, ops)
     }
 }
@@ -178,13 +257,27 @@ impl Layer {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
         let (h, i, eps) = (cfg.hidden_size, cfg.intermediate_size, cfg.layer_norm_eps);
         let attn = vb.pp("attention");
-        let own = attn.pp("self");
+        // Hugging Face names the attention weights differently per family.
+        let (own, [q, k, v], out, out_norm) = match Family::of(cfg) {
+            Family::Bert => (
+                attn.pp("self"),
+                ["query", "key", "value"],
+                attn.pp("output").pp("dense"),
+                attn.pp("output").pp("LayerNorm"),
+            ),
+            Family::MPNet => (
+                attn.pp("attn"),
+                ["q", "k", "v"],
+                attn.pp("attn").pp("o"),
+                attn.pp("LayerNorm"),
+            ),
+        };
         Ok(Self {
-            query: Dense::load(h, h, own.pp("query"))?,
-            key: Dense::load(h, h, own.pp("key"))?,
-            value: Dense::load(h, h, own.pp("value"))?,
-            attention_out: Dense::load(h, h, attn.pp("output").pp("dense"))?,
-            attention_norm: LayerNorm::load(attn.pp("output").pp("LayerNorm"), h, eps)?,
+            query: Dense::load(h, h, own.pp(q))?,
+            key: Dense::load(h, h, own.pp(k))?,
+            value: Dense::load(h, h, own.pp(v))?,
+            attention_out: Dense::load(h, h, out)?,
+            attention_norm: LayerNorm::load(out_norm, h, eps)?,
             intermediate: Dense::load(h, i, vb.pp("intermediate").pp("dense"))?,
             output: Dense::load(i, h, vb.pp("output").pp("dense"))?,
             output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, eps)?,
@@ -193,15 +286,30 @@ impl Layer {
         })
     }
 
-    /// `bias`: additive attention mask, (batch, 1, 1, seq), 0 or a large negative.
+    /// `bias`: additive attention mask, (batch, 1, 1, seq), 0 or a large
+    /// negative; `position_bias`: MPNet's (1, heads, seq, seq), or none.
     /// The block's output for the first `rows` positions (all when `None`):
     /// every position is attended to, but only those rows are computed.
-    fn forward(&self, x: &Tensor, rows: Option<usize>, bias: &Tensor, ops: Ops) -> Result<Tensor> {
+    fn forward(
+        &self,
+        x: &Tensor,
+        rows: Option<usize>,
+        bias: &Tensor,
+        position_bias: Option<&Tensor>,
+        ops: Ops,
+    ) -> Result<Tensor> {
         let xq = match rows {
             Some(n) => x.narrow(1, 0, n)?.contiguous()?,
             None => x.clone(),
         };
-        let context = self.self_attention(x, &xq, bias, ops)?;
+        let context = match (position_bias, rows) {
+            (None, _) => self.self_attention(x, &xq, bias, ops)?,
+            (Some(p), None) => self.self_attention(x, &xq, &p.broadcast_add(bias)?, ops)?,
+            (Some(p), Some(n)) => {
+                let p = p.narrow(2, 0, n)?;
+                self.self_attention(x, &xq, &p.broadcast_add(bias)?, ops)?
+            }
+        };
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + xq)?, ops)?;
@@ -214,6 +322,8 @@ impl Layer {
 impl Layer {
     /// Multi-head self-attention before the output projection, for the
     /// query positions `xq` (b, tq, h) over all positions of `x` (b, t, h).
+    /// `bias` is added to the scores: (b, 1, 1, t) per key, or with
+    /// relative positions (b, heads, tq, t).
     fn self_attention(&self, x: &Tensor, xq: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let tq = xq.dim(1)?;
@@ -222,7 +332,8 @@ impl Layer {
             self.key.forward(x)?.contiguous()?,
             self.value.forward(x)?.contiguous()?,
         );
-        if own_kernels(x, ops) {
+        // The CPU kernel takes one bias per key, not per query and head.
+        if own_kernels(x, ops) && bias.dim(2)? == 1 && bias.dim(1)? == 1 {
             let bias = bias.reshape((b * t,))?.to_vec1::<f32>()?;
             let mut out = vec![0f32; b * tq * h];
             let (qs, ql) = q.storage_and_layout();
@@ -258,6 +369,8 @@ impl Layer {
 pub struct Bert {
     embeddings: Embeddings,
     layers: Vec<Layer>,
+    /// MPNet's relative-position bias table, (buckets, heads).
+    relative_bias: Option<Embedding>,
     pub config: Config,
 }
 
@@ -266,8 +379,10 @@ impl Bert {
     /// `bert.` (as in `BertForSequenceClassification`) or at the top level
     /// (as in sentence-transformers' `BertModel` exports).
     pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
-            vb.pp("bert")
+        let family = Family::of(config);
+        let prefix = family.prefix();
+        let vb = if vb.contains_tensor(&format!("{prefix}.embeddings.word_embeddings.weight")) {
+            vb.pp(prefix)
         } else {
             vb
         };
@@ -275,11 +390,38 @@ impl Bert {
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config))
             .collect::<Result<Vec<_>>>()?;
+        let relative_bias = match family {
+            Family::Bert => None,
+            Family::MPNet => Some(candle_nn::embedding(
+                RELATIVE_BUCKETS,
+                config.num_attention_heads,
+                vb.pp("encoder").pp("relative_attention_bias"),
+            )?),
+        };
         Ok(Self {
             embeddings,
             layers,
+            relative_bias,
             config: config.clone(),
         })
+    }
+
+    pub fn family(&self) -> Family {
+        Family::of(&self.config)
+    }
+
+    /// MPNet's position bias for `t` tokens: (1, heads, t, t), shared by
+    /// every layer.
+    fn position_bias(&self, t: usize, device: &candle_core::Device) -> Result<Option<Tensor>> {
+        let Some(table) = &self.relative_bias else {
+            return Ok(None);
+        };
+        let buckets: Vec<u32> = (0..t)
+            .flat_map(|i| (0..t).map(move |j| relative_position_bucket(i, j)))
+            .collect();
+        let buckets = Tensor::from_vec(buckets, (t, t), device)?;
+        let bias = table.forward(&buckets)?.permute((2, 0, 1))?.unsqueeze(0)?;
+        Ok(Some(bias.contiguous()?))
     }
 
     /// Replace every dense layer of the encoder by an int8 copy (weights
@@ -344,14 +486,19 @@ impl Bert {
     ) -> Result<Tensor> {
         let mut x = self.embeddings.forward(ids, type_ids, ops)?;
         let bias = attention_bias(mask, x.dtype())?;
+        let position_bias = self.position_bias(ids.dim(1)?, ids.device())?;
         let n = self.layers.len();
         for (i, layer) in self.layers.iter().enumerate() {
             let rows = if i + 1 == n { last_rows } else { None };
-            x = layer.forward(&x, rows, &bias, ops)?;
+            x = layer.forward(&x, rows, &bias, position_bias.as_ref(), ops)?;
         }
         Ok(x)
     }
 }
+
+/// MPNet's number of relative-position buckets (its `config.json`'s
+/// `relative_attention_num_buckets`, 32 in every released checkpoint).
+const RELATIVE_BUCKETS: usize = 32;
 
 /// (batch, seq) 0/1 mask → (batch, 1, 1, seq) additive bias: 0 where a
 /// token may be attended to, a large negative where it is padding.
@@ -364,18 +511,26 @@ fn attention_bias(mask: &Tensor, dtype: DType) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::write_tiny_encoder;
+    use crate::testing::{write_tiny_encoder, write_tiny_mpnet};
     use candle_core::{Device, Var};
     use candle_nn::VarMap;
     use std::collections::HashMap;
 
     /// The tiny encoder's weights as trainable variables in `dtype`.
     fn tiny(dtype: DType) -> (tempfile::TempDir, VarMap, Bert) {
+        tiny_of(Family::Bert, dtype)
+    }
+
+    fn tiny_of(family: Family, dtype: DType) -> (tempfile::TempDir, VarMap, Bert) {
         let tmp = tempfile::tempdir().unwrap();
-        write_tiny_encoder(tmp.path(), 3).unwrap();
-        let cfg: Config =
+        match family {
+            Family::Bert => write_tiny_encoder(tmp.path(), 3).unwrap(),
+            Family::MPNet => write_tiny_mpnet(tmp.path(), 3).unwrap(),
+        }
+        let raw: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(tmp.path().join("config.json")).unwrap())
                 .unwrap();
+        let cfg = parse_config(&raw).unwrap();
         let dev = Device::Cpu;
         let weights: HashMap<String, Tensor> =
             candle_core::safetensors::load(tmp.path().join("model.safetensors"), &dev).unwrap();
@@ -432,6 +587,13 @@ mod tests {
         }
     }
 
+    /// The largest absolute difference between two tensors of one shape.
+    fn gap(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar())
+            .unwrap()
+    }
+
     /// A scalar that depends on every hidden value of the real tokens.
     fn loss(model: &Bert, ops: Ops) -> Tensor {
         let dev = Device::Cpu;
@@ -457,7 +619,16 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences_through_every_layer_norm() {
-        let (_tmp, varmap, model) = tiny(DType::F64);
+        gradients_match_finite_differences(Family::Bert);
+    }
+
+    #[test]
+    fn mpnet_gradients_match_finite_differences_including_the_relative_bias() {
+        gradients_match_finite_differences(Family::MPNet);
+    }
+
+    fn gradients_match_finite_differences(family: Family) {
+        let (_tmp, varmap, model) = tiny_of(family, DType::F64);
         let grads = loss(&model, Ops::Differentiable).backward().unwrap();
         let vars: Vec<(String, Var)> = {
             let data = varmap.data().lock().unwrap();
@@ -500,17 +671,85 @@ mod tests {
                 checked += 1;
             }
         }
-        // 1 layer: 3 embeddings + 2 norms×… — every tensor of the model was probed.
+        // 1 layer: embeddings, norms, dense layers (and MPNet's relative
+        // bias table) — every tensor of the model was probed.
         assert!(
-            vars.len() >= 20 && checked >= 50,
+            vars.len() >= 19 && checked >= 50,
             "{} tensors, {checked} entries",
             vars.len()
         );
+        if family == Family::MPNet {
+            assert!(vars
+                .iter()
+                .any(|(n, _)| n == "encoder.relative_attention_bias.weight"));
+        }
+    }
+
+    #[test]
+    fn relative_position_buckets_follow_hugging_face_mpnet() {
+        // Values of transformers' MPNetEncoder.relative_position_bucket
+        // (32 buckets, max distance 128) for query i, key j.
+        let cases = [
+            ((0, 0), 0),
+            ((5, 0), 5),
+            ((0, 5), 21),
+            ((7, 0), 7),
+            ((8, 0), 8),
+            ((20, 0), 10),
+            ((0, 20), 26),
+            ((100, 0), 15),
+            ((300, 0), 15),
+            ((0, 300), 31),
+        ];
+        for ((i, j), want) in cases {
+            assert_eq!(relative_position_bucket(i, j), want, "query {i}, key {j}");
+        }
+    }
+
+    #[test]
+    fn mpnet_fused_and_differentiable_forwards_agree_and_the_relative_bias_matters() {
+        let (_tmp, _varmap, model) = tiny_of(Family::MPNet, DType::F32);
+        assert_eq!(model.family(), Family::MPNet);
+        let (ids, types, mask) = batch(&Device::Cpu);
+        let fused = model.forward(&ids, &types, &mask, Ops::Fused).unwrap();
+        let diff = model
+            .forward(&ids, &types, &mask, Ops::Differentiable)
+            .unwrap();
+        let apart = gap(&fused, &diff);
+        assert!(apart < 1e-5, "fused and differentiable differ by {apart}");
+        // Without the relative bias the output changes: it is applied.
+        let mut plain = model;
+        plain.relative_bias = None;
+        let without = plain.forward(&ids, &types, &mask, Ops::Fused).unwrap();
+        let moved = gap(&fused, &without);
+        assert!(moved > 1e-3, "the relative bias changed nothing ({moved})");
+    }
+
+    #[test]
+    fn mpnet_configs_parse_without_token_types() {
+        let raw = serde_json::json!({
+            "vocab_size": 10, "hidden_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+            "intermediate_size": 8, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+            "max_position_embeddings": 16, "initializer_range": 0.02, "layer_norm_eps": 1e-5,
+            "pad_token_id": 1, "model_type": "mpnet"
+        });
+        let cfg = parse_config(&raw).unwrap();
+        assert_eq!(Family::of(&cfg), Family::MPNet);
+        assert_eq!(Family::MPNet.prefix(), "mpnet");
+        let mut bert = raw.clone();
+        bert["model_type"] = "bert".into();
+        assert_eq!(Family::of(&parse_config(&bert).unwrap()), Family::Bert);
     }
 
     #[test]
     fn the_first_position_alone_equals_the_full_forward() {
-        let (_tmp, _varmap, model) = tiny(DType::F32);
+        for family in [Family::Bert, Family::MPNet] {
+            first_position_alone_equals_the_full_forward(family);
+        }
+    }
+
+    fn first_position_alone_equals_the_full_forward(family: Family) {
+        let (_tmp, _varmap, model) = tiny_of(family, DType::F32);
         let (ids, types, mask) = batch(&Device::Cpu);
         for ops in [Ops::Fused, Ops::Differentiable] {
             let full: Vec<Vec<f32>> = model

@@ -240,7 +240,7 @@ impl Classifier {
             hint: "Re-create the model with `policylens train --fine-tune`".into(),
         };
         let bert_config: candle_transformers::models::bert::Config =
-            serde_json::from_value(config.raw.clone()).map_err(|e| ClassifyError::Corrupt {
+            crate::bert::parse_config(&config.raw).map_err(|e| ClassifyError::Corrupt {
                 path: dir.join("config.json"),
                 reason: e.to_string(),
                 hint: "config.json must be a BERT config".into(),

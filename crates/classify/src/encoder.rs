@@ -30,8 +30,9 @@ impl Encoder {
         };
         let text = std::fs::read_to_string(&config_path)
             .map_err(|e| corrupt(&config_path, e.to_string()))?;
-        let config: Config =
-            serde_json::from_str(&text).map_err(|e| corrupt(&config_path, e.to_string()))?;
+        let config: Config = serde_json::from_str(&text)
+            .and_then(|raw| crate::bert::parse_config(&raw))
+            .map_err(|e| corrupt(&config_path, e.to_string()))?;
         let weights = dir.join("model.safetensors");
         // SAFETY: the file is memory-mapped read-only; candle copies tensors out of it.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }

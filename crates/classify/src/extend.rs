@@ -54,11 +54,16 @@ impl Extendable {
             .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
             .collect::<candle_core::Result<HashMap<_, _>>>()?;
         let bert: candle_transformers::models::bert::Config =
-            serde_json::from_value(config.raw.clone()).map_err(|e| ClassifyError::Corrupt {
+            crate::bert::parse_config(&config.raw).map_err(|e| ClassifyError::Corrupt {
                 path: dir.join("config.json"),
                 reason: e.to_string(),
                 hint: "config.json must be a BERT config".into(),
             })?;
+        if crate::bert::Family::of(&bert) != crate::bert::Family::Bert {
+            return Err(corrupt(
+                "adding labels supports BertForSequenceClassification models only".into(),
+            ));
+        }
         let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, device);
         let model = SequenceClassifier::new(vb, &bert, config.labels.len())
             .map_err(|e| corrupt(e.to_string()))?;

@@ -11,7 +11,7 @@
 //! which a run resumes exactly. Every random choice (batch order, dropout, the new
 //! classifier's initial weights) comes from the seed.
 
-use crate::bert::{Bert, Ops};
+use crate::bert::{parse_config, Bert, Family, Ops};
 use crate::metrics::evaluate;
 use crate::train::{calibrate_thresholds, focal_bce_with_logits};
 use candle_core::{backprop::GradStore, DType, Device, Module, Result, Tensor, Var};
@@ -27,6 +27,9 @@ use std::path::Path;
 use std::time::Instant;
 
 /// `BertForSequenceClassification`: encoder, `[CLS]` pooler, linear classifier.
+/// For an MPNet encoder, `MPNetForSequenceClassification`, whose head is the
+/// same maths under other names: `classifier.dense` (tanh) then
+/// `classifier.out_proj`.
 pub struct SequenceClassifier {
     pub bert: Bert,
     pooler: Linear,
@@ -34,13 +37,22 @@ pub struct SequenceClassifier {
 }
 
 impl SequenceClassifier {
-    /// Build under `vb` with Hugging Face names (`bert.*`, `classifier.*`).
+    /// Build under `vb` with Hugging Face names (`bert.*`, `classifier.*`;
+    /// for MPNet `mpnet.*`, `classifier.dense.*`, `classifier.out_proj.*`).
     pub fn new(vb: VarBuilder, config: &Config, n_labels: usize) -> Result<Self> {
         let h = config.hidden_size;
+        let family = Family::of(config);
+        let (pooler, classifier) = match family {
+            Family::Bert => (vb.pp("bert").pp("pooler").pp("dense"), vb.pp("classifier")),
+            Family::MPNet => (
+                vb.pp("classifier").pp("dense"),
+                vb.pp("classifier").pp("out_proj"),
+            ),
+        };
         Ok(Self {
-            bert: Bert::load(vb.pp("bert"), config)?,
-            pooler: candle_nn::linear(h, h, vb.pp("bert").pp("pooler").pp("dense"))?,
-            classifier: candle_nn::linear(h, n_labels, vb.pp("classifier"))?,
+            bert: Bert::load(vb.pp(family.prefix()), config)?,
+            pooler: candle_nn::linear(h, h, pooler)?,
+            classifier: candle_nn::linear(h, n_labels, classifier)?,
         })
     }
 
@@ -639,11 +651,13 @@ pub fn init_from_encoder(
 pub(crate) fn read_config(dir: &Path) -> Result<Config> {
     let config_path = dir.join("config.json");
     let text = std::fs::read_to_string(&config_path).map_err(|e| io_err(&config_path, e))?;
-    serde_json::from_str(&text).map_err(|e| io_err(&config_path, e))
+    let raw: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| io_err(&config_path, e))?;
+    parse_config(&raw).map_err(|e| io_err(&config_path, e))
 }
 
 /// Set each variable of `varmap` from `dir/model.safetensors` (by its name,
-/// with or without the `bert.` prefix, when the shape matches). Variables
+/// with or without the `bert.`/`mpnet.` prefix, when the shape matches). Variables
 /// the checkpoint lacks may be new only where `is_new` says so: weights get
 /// N(0, 0.02²) drawn from `seed`, layer-norm scales 1, biases 0.
 pub(crate) fn load_or_init(
@@ -661,7 +675,10 @@ pub(crate) fn load_or_init(
     names.sort();
     for name in names {
         let var = &data[name];
-        let bare = name.strip_prefix("bert.").unwrap_or(name);
+        let bare = name
+            .strip_prefix("bert.")
+            .or_else(|| name.strip_prefix("mpnet."))
+            .unwrap_or(name);
         let found = weights
             .get(name)
             .or_else(|| weights.get(bare))
@@ -768,7 +785,14 @@ mod tests {
     }
 
     fn tiny_classifier(dir: &Path) -> (VarMap, SequenceClassifier) {
-        write_tiny_encoder(dir, 9).unwrap();
+        tiny_classifier_on(dir, write_tiny_encoder)
+    }
+
+    fn tiny_classifier_on(
+        dir: &Path,
+        write: impl Fn(&Path, u64) -> crate::Result<()>,
+    ) -> (VarMap, SequenceClassifier) {
+        write(dir, 9).unwrap();
         let (varmap, model, _) = init_from_encoder(dir, 2, 1, &Device::Cpu).unwrap();
         (varmap, model)
     }
@@ -791,12 +815,35 @@ mod tests {
 
     #[test]
     fn fine_tuning_a_tiny_model_lowers_the_loss_and_moves_the_whole_encoder() {
+        fine_tuning_moves_the_whole_encoder(
+            write_tiny_encoder,
+            "bert.embeddings.LayerNorm.weight",
+            "bert.encoder.layer.0.attention.self.query.weight",
+        );
+    }
+
+    #[test]
+    fn fine_tuning_a_tiny_mpnet_lowers_the_loss_and_moves_the_whole_encoder() {
+        fine_tuning_moves_the_whole_encoder(
+            crate::testing::write_tiny_mpnet,
+            "mpnet.encoder.relative_attention_bias.weight",
+            "mpnet.encoder.layer.0.attention.attn.q.weight",
+        );
+    }
+
+    /// Fine-tune a tiny model from the encoder `write` makes; the two named
+    /// encoder weights (one at the bottom) must move.
+    fn fine_tuning_moves_the_whole_encoder(
+        write: impl Fn(&Path, u64) -> crate::Result<()>,
+        bottom: &str,
+        query_name: &str,
+    ) {
         let tmp = tempfile::tempdir().unwrap();
-        let (varmap, model) = tiny_classifier(&tmp.path().join("enc"));
+        let (varmap, model) = tiny_classifier_on(&tmp.path().join("enc"), write);
         let labels = LabelSet::new(["biometrics", "sharing"]).unwrap();
         let (train, valid) = (toy_examples(96, 1), toy_examples(48, 2));
-        let before = weight(&varmap, "bert.embeddings.LayerNorm.weight");
-        let query = weight(&varmap, "bert.encoder.layer.0.attention.self.query.weight");
+        let before = weight(&varmap, bottom);
+        let query = weight(&varmap, query_name);
         let f1_before = calibrated_macro_f1(
             &labels,
             &predict(&model, &valid, 16, 0, &Device::Cpu).unwrap(),
@@ -824,11 +871,8 @@ mod tests {
             "{f1_before} -> {state:?}"
         );
         // The bottom of the encoder learned, not just the head.
-        assert_ne!(weight(&varmap, "bert.embeddings.LayerNorm.weight"), before);
-        assert_ne!(
-            weight(&varmap, "bert.encoder.layer.0.attention.self.query.weight"),
-            query
-        );
+        assert_ne!(weight(&varmap, bottom), before);
+        assert_ne!(weight(&varmap, query_name), query);
     }
 
     #[test]

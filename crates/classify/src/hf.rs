@@ -20,6 +20,8 @@ use std::path::Path;
 
 pub const SEQCLS_FORMAT: &str = "policylens-seqcls/1";
 pub const ARCHITECTURE: &str = "BertForSequenceClassification";
+/// The architecture written for an MPNet encoder.
+pub const MPNET_ARCHITECTURE: &str = "MPNetForSequenceClassification";
 
 /// PolicyLens's part of `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,10 +62,10 @@ pub fn is_sequence_classifier(dir: &Path) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .is_some_and(|v| {
-            v["architectures"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|s| s == ARCHITECTURE))
-                || v.get("id2label").is_some() && v.get("policylens").is_some()
+            v["architectures"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|s| s == ARCHITECTURE || s == MPNET_ARCHITECTURE)
+            }) || v.get("id2label").is_some() && v.get("policylens").is_some()
         })
 }
 
@@ -149,7 +151,8 @@ pub struct SaveRequest<'a> {
     pub dtype: DType,
 }
 
-/// Write `dir` as a `BertForSequenceClassification` model.
+/// Write `dir` as a `BertForSequenceClassification` model (or, for an MPNet
+/// base, `MPNetForSequenceClassification`).
 pub fn save(dir: &Path, varmap: &VarMap, req: &SaveRequest) -> Result<()> {
     let tensors: HashMap<String, Tensor> = varmap
         .data()
@@ -177,7 +180,11 @@ pub fn save_tensors(
     let obj = config
         .as_object_mut()
         .ok_or_else(|| corrupt(dir, "base config.json is not an object"))?;
-    obj.insert("architectures".into(), json!([ARCHITECTURE]));
+    let architecture = match obj.get("model_type").and_then(Value::as_str) {
+        Some("mpnet") => MPNET_ARCHITECTURE,
+        _ => ARCHITECTURE,
+    };
+    obj.insert("architectures".into(), json!([architecture]));
     obj.insert("problem_type".into(), json!("multi_label_classification"));
     obj.insert(
         "id2label".into(),
@@ -233,15 +240,24 @@ pub fn save_tensors(
 mod tests {
     use super::*;
     use crate::finetune::{predict, Example};
-    use crate::testing::write_tiny_seqcls;
+    use crate::testing::{write_tiny_encoder, write_tiny_mpnet, write_tiny_seqcls_on};
     use crate::tokenize::ClauseTokenizer;
     use crate::{Classifier, LoadOptions};
     use candle_core::Device;
 
     fn saved(tmp: &Path, with_settings: bool) -> (std::path::PathBuf, Vec<Vec<f32>>, Vec<String>) {
+        saved_on(tmp, with_settings, write_tiny_encoder)
+    }
+
+    fn saved_on(
+        tmp: &Path,
+        with_settings: bool,
+        encoder: impl Fn(&Path, u64) -> Result<()>,
+    ) -> (std::path::PathBuf, Vec<Vec<f32>>, Vec<String>) {
         let labels = LabelSet::new(["collection", "biometrics", "contact"]).unwrap();
         let (out, model) =
-            write_tiny_seqcls(tmp, &labels, vec![0.25, 0.5, 0.75], "tiny-seqcls").unwrap();
+            write_tiny_seqcls_on(tmp, &labels, vec![0.25, 0.5, 0.75], "tiny-seqcls", encoder)
+                .unwrap();
         let enc = tmp.join("enc");
         if !with_settings {
             let path = out.join("config.json");
@@ -280,23 +296,16 @@ mod tests {
         assert_eq!(v["id2label"]["1"], "biometrics");
         assert_eq!(v["label2id"]["contact"], 2);
         assert_eq!(v["hidden_size"], 16, "the encoder's own fields are kept");
-        let names: Vec<String> =
-            candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
-                .unwrap()
-                .into_keys()
-                .collect();
-        for want in [
-            "bert.embeddings.word_embeddings.weight",
-            "bert.encoder.layer.0.attention.self.query.weight",
-            "bert.pooler.dense.weight",
-            "classifier.weight",
-            "classifier.bias",
-        ] {
-            assert!(
-                names.iter().any(|n| n == want),
-                "{want} missing from {names:?}"
-            );
-        }
+        tensor_names_include(
+            &dir,
+            &[
+                "bert.embeddings.word_embeddings.weight",
+                "bert.encoder.layer.0.attention.self.query.weight",
+                "bert.pooler.dense.weight",
+                "classifier.weight",
+                "classifier.bias",
+            ],
+        );
         assert!(dir.join("tokenizer.json").exists());
     }
 
@@ -309,8 +318,58 @@ mod tests {
         assert_eq!(c.thresholds().0, vec![0.25, 0.5, 0.75]);
         assert_eq!(c.windowing().max_tokens, 12);
         assert!(c.model_id().starts_with("tiny-seqcls@"));
-        let scores = c.score(&c.tokenize_all(&texts).unwrap()).unwrap();
-        for (s, p) in scores.iter().zip(&probs) {
+        scores_match(&dir, &texts, &probs);
+    }
+
+    #[test]
+    fn an_mpnet_model_is_saved_as_mpnet_for_sequence_classification_and_scores_the_same() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, probs, texts) = saved_on(tmp.path(), true, write_tiny_mpnet);
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            v["architectures"],
+            json!(["MPNetForSequenceClassification"])
+        );
+        // transformers' MPNetForSequenceClassification names, nothing else.
+        let names = tensor_names_include(
+            &dir,
+            &[
+                "mpnet.embeddings.word_embeddings.weight",
+                "mpnet.encoder.layer.0.attention.attn.q.weight",
+                "mpnet.encoder.layer.0.attention.LayerNorm.weight",
+                "mpnet.encoder.relative_attention_bias.weight",
+                "classifier.dense.weight",
+                "classifier.out_proj.weight",
+            ],
+        );
+        assert!(!names.iter().any(|n| n.starts_with("bert.")), "{names:?}");
+        assert!(is_sequence_classifier(&dir));
+        scores_match(&dir, &texts, &probs);
+    }
+
+    /// The saved tensor names, asserting that each of `wants` is among them.
+    fn tensor_names_include(dir: &Path, wants: &[&str]) -> Vec<String> {
+        let names: Vec<String> =
+            candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
+                .unwrap()
+                .into_keys()
+                .collect();
+        for want in wants {
+            assert!(
+                names.iter().any(|n| n == want),
+                "{want} missing from {names:?}"
+            );
+        }
+        names
+    }
+
+    /// `policylens label`'s loader scores `texts` as the in-memory model did.
+    fn scores_match(dir: &Path, texts: &[String], probs: &[Vec<f32>]) {
+        let c = Classifier::load(dir, &LoadOptions::default()).unwrap();
+        let scores = c.score(&c.tokenize_all(texts).unwrap()).unwrap();
+        for (s, p) in scores.iter().zip(probs) {
             for (a, b) in s.0.iter().zip(p) {
                 assert!((a - b).abs() < 1e-5, "{:?} vs {p:?}", s.0);
             }

@@ -383,6 +383,13 @@ pub fn init_masked_lm(
     device: &Device,
 ) -> Result<(VarMap, MaskedLm, Config)> {
     let config = read_config(dir)?;
+    if crate::bert::Family::of(&config) != crate::bert::Family::Bert {
+        return Err(candle_core::Error::Msg(format!(
+            "{}: masked-LM pre-training supports BERT encoders only (model_type {:?})",
+            dir.display(),
+            config.model_type.as_deref().unwrap_or("?")
+        )));
+    }
     let varmap = VarMap::new();
     let model = MaskedLm::new(
         VarBuilder::from_varmap(&varmap, DType::F32, device),

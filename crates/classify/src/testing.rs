@@ -1,4 +1,4 @@
-//! Tiny random models for tests: a real BERT layout (config.json,
+//! Tiny random models for tests: a real BERT (or MPNet) layout (config.json,
 //! tokenizer.json, model.safetensors) small enough to build in milliseconds.
 //! Never used as a shipped model.
 
@@ -46,15 +46,24 @@ const WORDS: &[&str] = &[
     ":",
 ];
 
+/// The tiny BERT vocabulary's special tokens: ids 0–4, as in BERT.
+const BERT_SPECIALS: &[&str] = &["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+/// MPNet's: `<s>`, `<pad>`, `</s>` first, and (as in all-mpnet-base-v2's
+/// vocabulary) unused `[CLS]`/`[SEP]` entries that must not be taken for them.
+const MPNET_SPECIALS: &[&str] = &["<s>", "<pad>", "</s>", "[UNK]", "[CLS]", "[SEP]", "<mask>"];
+
 fn tokenizer_json() -> String {
+    tokenizer_json_with(BERT_SPECIALS, "[CLS]", "[SEP]")
+}
+
+/// A WordPiece tokenizer over `specials` then [`WORDS`], whose
+/// post-processor wraps a sequence in `cls` … `sep`.
+fn tokenizer_json_with(specials: &[&str], cls: &str, sep: &str) -> String {
     let mut vocab = serde_json::Map::new();
-    for (i, t) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        .iter()
-        .chain(WORDS)
-        .enumerate()
-    {
+    for (i, t) in specials.iter().chain(WORDS).enumerate() {
         vocab.insert((*t).to_string(), i.into());
     }
+    let id = |t: &str| specials.iter().position(|s| *s == t).expect("a special");
     serde_json::json!({
         "version": "1.0",
         "truncation": {"direction": "Right", "max_length": 8, "strategy": "LongestFirst", "stride": 0},
@@ -64,11 +73,11 @@ fn tokenizer_json() -> String {
         "pre_tokenizer": {"type": "BertPreTokenizer"},
         "post_processor": {
             "type": "TemplateProcessing",
-            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "single": [{"SpecialToken": {"id": cls, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": sep, "type_id": 0}}],
             "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
             "special_tokens": {
-                "[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
-                "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}
+                cls: {"id": cls, "ids": [id(cls)], "tokens": [cls]},
+                sep: {"id": sep, "ids": [id(sep)], "tokens": [sep]}
             }
         },
         "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
@@ -111,6 +120,54 @@ pub fn write_tiny_encoder(dir: &Path, seed: u64) -> crate::Result<()> {
             let var = &data[name];
             var.set(&rng.tensor(var.shape().clone(), 0.2)?)?;
         }
+    }
+    drop(data);
+    varmap.save(dir.join("model.safetensors"))?;
+    Ok(())
+}
+
+/// Write a tiny random MPNet encoder directory (`model_type: "mpnet"`,
+/// Hugging Face weight names, `<s>`/`</s>` tokenizer).
+pub fn write_tiny_mpnet(dir: &Path, seed: u64) -> crate::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| crate::ClassifyError::Io {
+        path: dir.into(),
+        source,
+    })?;
+    let config = serde_json::json!({
+        "vocab_size": WORDS.len() + MPNET_SPECIALS.len(), "hidden_size": 16, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
+        "max_position_embeddings": 64, "initializer_range": 0.02, "layer_norm_eps": 1e-5, "pad_token_id": 1,
+        "relative_attention_num_buckets": 32, "model_type": "mpnet"
+    });
+    let write = |name: &str, body: String| {
+        std::fs::write(dir.join(name), body).map_err(|source| crate::ClassifyError::Io {
+            path: dir.join(name),
+            source,
+        })
+    };
+    write("config.json", config.to_string())?;
+    write(
+        "tokenizer.json",
+        tokenizer_json_with(MPNET_SPECIALS, "<s>", "</s>"),
+    )?;
+    let cfg = crate::bert::parse_config(&config).expect("static config");
+    let varmap = VarMap::new();
+    crate::bert::Bert::load(
+        VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+        &cfg,
+    )?;
+    let mut rng = Lcg(seed);
+    let data = varmap.data().lock().expect("varmap lock");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let var = &data[name];
+        let value = match name.contains("LayerNorm") {
+            true if name.ends_with("weight") => var.ones_like()?,
+            true => var.zeros_like()?,
+            false => rng.tensor(var.shape().clone(), 0.2)?,
+        };
+        var.set(&value)?;
     }
     drop(data);
     varmap.save(dir.join("model.safetensors"))?;
@@ -203,8 +260,20 @@ pub fn write_tiny_seqcls(
     thresholds: Vec<f32>,
     name: &str,
 ) -> crate::Result<(std::path::PathBuf, crate::finetune::SequenceClassifier)> {
+    write_tiny_seqcls_on(dir, labels, thresholds, name, write_tiny_encoder)
+}
+
+/// [`write_tiny_seqcls`] over the encoder that `write_encoder(dir, seed)`
+/// writes (such as [`write_tiny_mpnet`]).
+pub fn write_tiny_seqcls_on(
+    dir: &Path,
+    labels: &LabelSet,
+    thresholds: Vec<f32>,
+    name: &str,
+    write_encoder: impl Fn(&Path, u64) -> crate::Result<()>,
+) -> crate::Result<(std::path::PathBuf, crate::finetune::SequenceClassifier)> {
     let enc = dir.join("enc");
-    write_tiny_encoder(&enc, 4)?;
+    write_encoder(&enc, 4)?;
     let (varmap, model, _) =
         crate::finetune::init_from_encoder(&enc, labels.len(), 2, &Device::Cpu)?;
     let base: serde_json::Value = serde_json::from_str(

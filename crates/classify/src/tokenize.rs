@@ -74,6 +74,7 @@ impl ClauseTokenizer {
     }
 
     pub fn new(mut tokenizer: Tokenizer, max_tokens: usize, overlap: usize) -> Result<Self> {
+        let configured_pad = tokenizer.get_padding().map(|p| p.pad_id);
         tokenizer
             .with_truncation(None)
             .map_err(|e| ClassifyError::Tokenizer(e.to_string()))?;
@@ -83,8 +84,17 @@ impl ClauseTokenizer {
                 .token_to_id(t)
                 .ok_or_else(|| ClassifyError::Tokenizer(format!("vocabulary has no {t} token")))
         };
-        let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
-        let pad = id("[PAD]").unwrap_or(0);
+        // The tokens the post-processor puts around a sequence (`[CLS]`/
+        // `[SEP]` for BERT, `<s>`/`</s>` for MPNet, whose vocabulary also
+        // holds unused `[CLS]`/`[SEP]` entries), else BERT's by name.
+        let (cls, sep) = match tokenizer.encode("", true).map(|e| e.get_ids().to_vec()) {
+            Ok(ids) if ids.len() == 2 => (ids[0], ids[1]),
+            _ => (id("[CLS]")?, id("[SEP]")?),
+        };
+        let pad = configured_pad
+            .or_else(|| id("[PAD]").ok())
+            .or_else(|| id("<pad>").ok())
+            .unwrap_or(0);
         let window = max_tokens.saturating_sub(2).max(1);
         Ok(Self {
             tokenizer,
@@ -158,6 +168,26 @@ mod tests {
             );
         }
         assert_eq!(ws.last().unwrap().end, 1000);
+    }
+
+    #[test]
+    fn special_tokens_come_from_the_post_processor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (bert, mpnet) = (tmp.path().join("bert"), tmp.path().join("mpnet"));
+        crate::testing::write_tiny_encoder(&bert, 1).unwrap();
+        crate::testing::write_tiny_mpnet(&mpnet, 1).unwrap();
+        let input = |dir: &Path| {
+            let tok = ClauseTokenizer::from_file(&dir.join("tokenizer.json"), 16, 2).unwrap();
+            let ids = tok.window_input(&tok.encode("we collect data").unwrap(), 0);
+            (ids, tok.pad_id())
+        };
+        // BERT: [CLS]=2 … [SEP]=3, [PAD]=0.
+        let (ids, pad) = input(&bert);
+        assert_eq!((ids[0], *ids.last().unwrap(), ids.len(), pad), (2, 3, 5, 0));
+        // MPNet: <s>=0 … </s>=2, <pad>=1, although its vocabulary also
+        // holds [CLS] and [SEP].
+        let (ids, pad) = input(&mpnet);
+        assert_eq!((ids[0], *ids.last().unwrap(), ids.len(), pad), (0, 2, 5, 1));
     }
 
     #[test]

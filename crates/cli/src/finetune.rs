@@ -24,7 +24,7 @@ use std::time::Instant;
 /// Options of `--fine-tune` runs.
 #[derive(Args, Clone)]
 pub struct FineTuneArgs {
-    /// Fine-tune the whole encoder (writes a Hugging Face BertForSequenceClassification directory).
+    /// Fine-tune the whole encoder (writes a Hugging Face BertForSequenceClassification directory, or MPNetForSequenceClassification for an MPNet base such as all-mpnet-base-v2).
     #[arg(long)]
     pub fine_tune: bool,
     #[arg(long, default_value_t = 4)]
@@ -312,7 +312,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| "policylens".into())
     });
     let mut training = serde_json::json!({
-        "method": "whole-encoder fine-tuning, BertForSequenceClassification ([CLS] pooler), masked BCE, AdamW",
+        "method": "whole-encoder fine-tuning, Hugging Face *ForSequenceClassification (first-token pooler), masked BCE, AdamW",
         "base": args.base,
         "base_sha256": base_sha,
         "train": args.train,
