@@ -302,14 +302,12 @@ impl Layer {
             Some(n) => x.narrow(1, 0, n)?.contiguous()?,
             None => x.clone(),
         };
-        let context = match (position_bias, rows) {
-            (None, _) => self.self_attention(x, &xq, bias, ops)?,
-            (Some(p), None) => self.self_attention(x, &xq, &p.broadcast_add(bias)?, ops)?,
-            (Some(p), Some(n)) => {
-                let p = p.narrow(2, 0, n)?;
-                self.self_attention(x, &xq, &p.broadcast_add(bias)?, ops)?
-            }
+        // MPNet: the position bias of the computed query rows, plus the mask.
+        let bias = match position_bias {
+            Some(p) => p.narrow(2, 0, xq.dim(1)?)?.broadcast_add(bias)?,
+            None => bias.clone(),
         };
+        let context = self.self_attention(x, &xq, &bias, ops)?;
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + xq)?, ops)?;

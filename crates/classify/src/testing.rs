@@ -86,25 +86,34 @@ fn tokenizer_json_with(specials: &[&str], cls: &str, sep: &str) -> String {
     .to_string()
 }
 
+/// Create `dir` with its `config.json` and `tokenizer.json`.
+fn write_config_and_tokenizer(
+    dir: &Path,
+    config: &serde_json::Value,
+    tokenizer: String,
+) -> crate::Result<()> {
+    let io = |path: &Path, source| crate::ClassifyError::Io {
+        path: path.into(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    for (name, body) in [
+        ("config.json", config.to_string()),
+        ("tokenizer.json", tokenizer),
+    ] {
+        std::fs::write(dir.join(name), body).map_err(|e| io(&dir.join(name), e))?;
+    }
+    Ok(())
+}
+
 /// Write a tiny random BERT encoder directory (vocabulary: a few policy words).
 pub fn write_tiny_encoder(dir: &Path, seed: u64) -> crate::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| crate::ClassifyError::Io {
-        path: dir.into(),
-        source,
-    })?;
     let config = serde_json::json!({
         "vocab_size": WORDS.len() + 5, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
         "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.0, "max_position_embeddings": 64,
         "type_vocab_size": 2, "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0, "model_type": "bert"
     });
-    let write = |name: &str, body: String| {
-        std::fs::write(dir.join(name), body).map_err(|source| crate::ClassifyError::Io {
-            path: dir.join(name),
-            source,
-        })
-    };
-    write("config.json", config.to_string())?;
-    write("tokenizer.json", tokenizer_json())?;
+    write_config_and_tokenizer(dir, &config, tokenizer_json())?;
     let cfg: Config = serde_json::from_value(config).expect("static config");
     let device = Device::Cpu;
     let varmap = VarMap::new();
@@ -129,25 +138,15 @@ pub fn write_tiny_encoder(dir: &Path, seed: u64) -> crate::Result<()> {
 /// Write a tiny random MPNet encoder directory (`model_type: "mpnet"`,
 /// Hugging Face weight names, `<s>`/`</s>` tokenizer).
 pub fn write_tiny_mpnet(dir: &Path, seed: u64) -> crate::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| crate::ClassifyError::Io {
-        path: dir.into(),
-        source,
-    })?;
     let config = serde_json::json!({
         "vocab_size": WORDS.len() + MPNET_SPECIALS.len(), "hidden_size": 16, "num_hidden_layers": 1,
         "num_attention_heads": 2, "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
         "max_position_embeddings": 64, "initializer_range": 0.02, "layer_norm_eps": 1e-5, "pad_token_id": 1,
         "relative_attention_num_buckets": 32, "model_type": "mpnet"
     });
-    let write = |name: &str, body: String| {
-        std::fs::write(dir.join(name), body).map_err(|source| crate::ClassifyError::Io {
-            path: dir.join(name),
-            source,
-        })
-    };
-    write("config.json", config.to_string())?;
-    write(
-        "tokenizer.json",
+    write_config_and_tokenizer(
+        dir,
+        &config,
         tokenizer_json_with(MPNET_SPECIALS, "<s>", "</s>"),
     )?;
     let cfg = crate::bert::parse_config(&config).expect("static config");
