@@ -8,7 +8,8 @@
 //! spliced into the classifier (see `policylens_classify::extend`).
 
 use crate::data;
-use crate::train::{grid, predict, targets, window_features};
+use crate::eval::predict;
+use crate::train::{grid, targets, window_features};
 use anyhow::{bail, Result};
 use candle_core::DType;
 use clap::Args;

@@ -33,8 +33,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let labels = classifier.labels().clone();
     let data = data::load(&args.data, &labels)?;
     let tokens = classifier.tokenize_all(&data.texts)?;
-    let scores = crate::train::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
-    let pred = crate::train::predict(&scores, &classifier.thresholds().0);
+    let scores =
+        crate::progress::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
+    let pred = predict(&scores, &classifier.thresholds().0);
     let include = match &args.labels {
         None => None,
         Some(names) => Some(
@@ -113,4 +114,12 @@ fn write_scores(
         out.push('\n');
     }
     std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Decisions: each score against its label's threshold.
+pub(crate) fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
+    scores
+        .iter()
+        .map(|s| s.0.iter().zip(thresholds).map(|(p, t)| p >= t).collect())
+        .collect()
 }

@@ -7,9 +7,9 @@
 //! thresholds are calibrated on them and written into `config.json`.
 
 use crate::data;
-use crate::train::{score_with_progress, EpochBar, TrainArgs};
+use crate::progress::{score_with_progress, EpochBar};
+use crate::train::TrainArgs;
 use anyhow::{bail, Context, Result};
-use clap::Args;
 use policylens_classify::finetune::{fine_tune, init_from_encoder, Example, FineTuneConfig};
 use policylens_classify::hf::{save, SaveRequest};
 use policylens_classify::source::{resolve, sha256_file};
@@ -20,69 +20,6 @@ use policylens_core::{LabelSet, Thresholds};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-
-/// Options of `--fine-tune` runs.
-#[derive(Args, Clone)]
-pub struct FineTuneArgs {
-    /// Fine-tune the whole encoder (writes a Hugging Face BertForSequenceClassification directory, or MPNetForSequenceClassification for an MPNet base such as all-mpnet-base-v2).
-    #[arg(long)]
-    pub fine_tune: bool,
-    #[arg(long, default_value_t = 4)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 5e-5)]
-    pub learning_rate: f64,
-    #[arg(long, default_value_t = 0.01)]
-    pub weight_decay: f64,
-    /// Share of steps spent on linear warm-up.
-    #[arg(long, default_value_t = 0.1)]
-    pub warmup: f64,
-    #[arg(long, default_value_t = 1.0)]
-    pub max_grad_norm: f64,
-    #[arg(long, default_value_t = 0.1)]
-    pub dropout: f32,
-    /// Epochs without a better validation macro-F1 before stopping.
-    #[arg(long, default_value_t = 2)]
-    pub patience: usize,
-    #[arg(long, default_value_t = 17)]
-    pub seed: u64,
-    /// Examples per optimiser step.
-    #[arg(long, default_value_t = 16)]
-    pub train_batch: usize,
-    /// Tokens per window when training and labeling (the model's limit at most).
-    #[arg(long, default_value_t = 256)]
-    pub max_tokens: usize,
-    /// Weight positives of label j by (negatives/positives)^power (0 = unweighted).
-    #[arg(long, default_value_t = 0.0)]
-    pub pos_weight_power: f64,
-    /// Focal loss: scale each label's BCE by (1 - p)^gamma on positives and
-    /// p^gamma on negatives, so entries already right weigh less (0 = plain BCE).
-    #[arg(long, default_value_t = 0.0)]
-    pub focal_gamma: f64,
-    /// Checkpoint directory (default OUT/checkpoint); a run resumes from it.
-    #[arg(long)]
-    pub checkpoint: Option<PathBuf>,
-    /// Storage type of the written model: f32, or f16 for half-size files
-    /// (training and thresholds use the weights as stored).
-    #[arg(long, default_value = "f32", value_parser = ["f32", "f16"])]
-    pub dtype: String,
-    /// Distil from this model (repeatable: the models' scores are averaged).
-    /// A training clause's target for a label becomes
-    /// `alpha * gold + (1 - alpha) * teacher score`; labels no teacher has
-    /// keep the gold target.
-    #[arg(long = "teacher")]
-    pub teachers: Vec<PathBuf>,
-    /// Weight of the gold labels against the teachers' scores (1 = ignore the teachers).
-    #[arg(long, default_value_t = 0.5)]
-    pub distill_alpha: f32,
-    /// Unlabeled policies (files or folders, any format `label` reads) whose
-    /// clauses are added to training with the teachers' mean scores as their
-    /// targets: distilling the teachers on text they never saw. Needs --teacher.
-    #[arg(long = "transfer")]
-    pub transfer: Vec<PathBuf>,
-    /// Use at most this many transfer clauses (distinct texts, drawn with the seed).
-    #[arg(long)]
-    pub transfer_limit: Option<usize>,
-}
 
 /// One example per window of each clause, carrying its clause's targets;
 /// a `None` target is left unsupervised (no loss on that label).
@@ -347,7 +284,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let scores = score_with_progress(&val_tok, |c| Ok(classifier.score(c)?))?;
     let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
     let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
-    let pred = crate::train::predict(&scores, &thresholds.0);
+    let pred = crate::eval::predict(&scores, &thresholds.0);
     let report = evaluate(&labels, &val.gold, &pred, None);
     training["validation_macro_f1"] = report.macro_f1.into();
     training["validation_micro_f1"] = report.micro_f1.into();

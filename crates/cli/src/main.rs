@@ -12,6 +12,7 @@ mod diff;
 mod eval;
 mod finetune;
 mod pretrain;
+mod progress;
 mod report;
 mod train;
 mod weak;
@@ -203,6 +204,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Label(a) => label(a),
+        Command::Train(a) if a.fine_tune.fine_tune => finetune::run(*a),
         Command::Train(a) => train::run(*a),
         Command::Pretrain(a) => pretrain::run(*a),
         Command::AddLabel(a) => addlabel::run(a),

@@ -8,7 +8,7 @@
 //! epoch; the rest is trained on.
 
 use crate::data;
-use crate::train::EpochBar;
+use crate::progress::EpochBar;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use policylens_classify::parse_device;

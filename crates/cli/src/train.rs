@@ -1,5 +1,6 @@
-//! `policylens train`: fit a multi-label head on a frozen base encoder
-//! (`--fine-tune` trains the whole encoder instead: see `finetune.rs`).
+//! `policylens train`: its options, and the frozen-encoder mode that fits a
+//! multi-label head on a frozen base encoder (`--fine-tune` trains the whole
+//! encoder instead: see `finetune.rs`).
 //!
 //! Clauses are embedded once (each window of a long clause is a training
 //! example carrying its clause's labels); a small grid of head
@@ -7,10 +8,11 @@
 //! (after per-label threshold calibration on validation) is kept.
 
 use crate::data;
+use crate::eval::predict;
+use crate::progress::bar;
 use anyhow::{bail, Context, Result};
 use candle_core::Tensor;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::head::Head;
 use policylens_classify::model::{ModelConfig, FORMAT, HEAD_FILE};
 use policylens_classify::source::{resolve, sha256_file};
@@ -19,7 +21,7 @@ use policylens_classify::{
     evaluate, parse_device, score_windows, BaseEncoder, Embedder, LoadOptions, TokenizedClause,
     Windowing,
 };
-use policylens_core::{LabelSet, Scores};
+use policylens_core::LabelSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -56,65 +58,70 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1500)]
     pub max_negatives: usize,
     #[command(flatten)]
-    pub fine_tune: crate::finetune::FineTuneArgs,
+    pub fine_tune: FineTuneArgs,
 }
 
-/// Score tokenized clauses in chunks with a progress bar.
-pub fn score_with_progress(
-    tokens: &[TokenizedClause],
-    mut score: impl FnMut(&[TokenizedClause]) -> Result<Vec<Scores>>,
-) -> Result<Vec<Scores>> {
-    let bar = bar(tokens.len(), "scoring");
-    let mut out = Vec::with_capacity(tokens.len());
-    for chunk in tokens.chunks(256) {
-        out.extend(score(chunk)?);
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    Ok(out)
-}
-
-fn bar(n: usize, what: &str) -> ProgressBar {
-    let b = ProgressBar::new(n as u64);
-    b.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{pos}}/{{len}} clauses {{per_sec}} eta {{eta}}"
-        ))
-        .expect("static template"),
-    );
-    b
-}
-
-/// The progress bar of a training run, one epoch at a time.
-pub(crate) struct EpochBar(ProgressBar);
-
-impl EpochBar {
-    pub fn new() -> Self {
-        let b = ProgressBar::new(0);
-        b.set_style(
-            ProgressStyle::with_template(
-                "epoch {prefix} {bar:30} {pos}/{len} steps  loss {msg}  eta {eta}",
-            )
-            .expect("static template"),
-        );
-        Self(b)
-    }
-
-    /// Show `step` of `total` in `epoch` (0-based), with the running loss
-    /// and throughput; always `true` (the run goes on).
-    pub fn step(&self, epoch: usize, step: usize, total: usize, loss: f64, tps: f64) -> bool {
-        if self.0.length() != Some(total as u64) || step == 1 {
-            self.0.set_length(total as u64);
-            self.0.set_prefix(format!("{}", epoch + 1));
-        }
-        self.0.set_position(step as u64);
-        self.0.set_message(format!("{loss:.4}  {tps:.0} tok/s"));
-        true
-    }
-
-    pub fn finish(&self) {
-        self.0.finish_and_clear();
-    }
+/// Options of `--fine-tune` runs.
+#[derive(Args, Clone)]
+pub struct FineTuneArgs {
+    /// Fine-tune the whole encoder (writes a Hugging Face BertForSequenceClassification directory, or MPNetForSequenceClassification for an MPNet base such as all-mpnet-base-v2).
+    #[arg(long)]
+    pub fine_tune: bool,
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 5e-5)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Share of steps spent on linear warm-up.
+    #[arg(long, default_value_t = 0.1)]
+    pub warmup: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f32,
+    /// Epochs without a better validation macro-F1 before stopping.
+    #[arg(long, default_value_t = 2)]
+    pub patience: usize,
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
+    /// Examples per optimiser step.
+    #[arg(long, default_value_t = 16)]
+    pub train_batch: usize,
+    /// Tokens per window when training and labeling (the model's limit at most).
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: usize,
+    /// Weight positives of label j by (negatives/positives)^power (0 = unweighted).
+    #[arg(long, default_value_t = 0.0)]
+    pub pos_weight_power: f64,
+    /// Focal loss: scale each label's BCE by (1 - p)^gamma on positives and
+    /// p^gamma on negatives, so entries already right weigh less (0 = plain BCE).
+    #[arg(long, default_value_t = 0.0)]
+    pub focal_gamma: f64,
+    /// Checkpoint directory (default OUT/checkpoint); a run resumes from it.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Storage type of the written model: f32, or f16 for half-size files
+    /// (training and thresholds use the weights as stored).
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16"])]
+    pub dtype: String,
+    /// Distil from this model (repeatable: the models' scores are averaged).
+    /// A training clause's target for a label becomes
+    /// `alpha * gold + (1 - alpha) * teacher score`; labels no teacher has
+    /// keep the gold target.
+    #[arg(long = "teacher")]
+    pub teachers: Vec<PathBuf>,
+    /// Weight of the gold labels against the teachers' scores (1 = ignore the teachers).
+    #[arg(long, default_value_t = 0.5)]
+    pub distill_alpha: f32,
+    /// Unlabeled policies (files or folders, any format `label` reads) whose
+    /// clauses are added to training with the teachers' mean scores as their
+    /// targets: distilling the teachers on text they never saw. Needs --teacher.
+    #[arg(long = "transfer")]
+    pub transfer: Vec<PathBuf>,
+    /// Use at most this many transfer clauses (distinct texts, drawn with the seed).
+    #[arg(long)]
+    pub transfer_limit: Option<usize>,
 }
 
 /// Window features of all clauses (`features` of chunks of clauses), with
@@ -149,13 +156,6 @@ pub(crate) fn targets(
     Ok(Tensor::from_vec(flat, (owner.len(), n_labels), device)?)
 }
 
-pub(crate) fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
-    scores
-        .iter()
-        .map(|s| s.0.iter().zip(thresholds).map(|(p, t)| p >= t).collect())
-        .collect()
-}
-
 /// The hyper-parameter grid tried on validation.
 pub(crate) fn grid() -> Vec<HeadParams> {
     let mut g = Vec::new();
@@ -175,9 +175,6 @@ pub(crate) fn grid() -> Vec<HeadParams> {
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    if args.fine_tune.fine_tune {
-        return crate::finetune::run(args);
-    }
     let started = Instant::now();
     let labels = match &args.labels {
         Some(names) => LabelSet::new(names.clone())?,
