@@ -459,10 +459,7 @@ pub fn calibrated_macro_f1(labels: &LabelSet, probs: &[Vec<f32>], examples: &[Ex
         .map(|e| e.targets.iter().map(|&t| t > 0.5).collect())
         .collect();
     let thresholds = calibrate_thresholds(probs, &gold, labels.len());
-    let pred: Vec<Vec<bool>> = probs
-        .iter()
-        .map(|p| p.iter().zip(&thresholds.0).map(|(x, t)| x >= t).collect())
-        .collect();
+    let pred: Vec<Vec<bool>> = probs.iter().map(|p| thresholds.decide(p)).collect();
     evaluate(labels, &gold, &pred, None).macro_f1
 }
 

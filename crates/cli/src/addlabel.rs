@@ -8,7 +8,6 @@
 //! spliced into the classifier (see `policylens_classify::extend`).
 
 use crate::data;
-use crate::eval::predict;
 use crate::train::{grid, targets, window_features};
 use anyhow::{bail, Result};
 use candle_core::DType;
@@ -102,7 +101,7 @@ pub fn run(args: AddLabelArgs) -> Result<ExitCode> {
         let scores = score_windows(&head, &xv, &val_owner, val.texts.len())?;
         let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
         let thresholds = calibrate_thresholds(&probs, &val_gold, new.len());
-        let report = evaluate(&new, &val_gold, &predict(&scores, &thresholds.0), None);
+        let report = evaluate(&new, &val_gold, &thresholds.decide_all(&scores), None);
         eprintln!(
             "steps {:>4} weight_decay {:<4} pos_weight_power {:<3} -> validation macro-F1 {:.4}",
             params.steps, params.weight_decay, params.pos_weight_power, report.macro_f1
@@ -164,7 +163,7 @@ pub fn run(args: AddLabelArgs) -> Result<ExitCode> {
     let report = evaluate(
         classifier.labels(),
         &val_all.gold,
-        &predict(&scores, &classifier.thresholds().0),
+        &classifier.thresholds().decide_all(&scores),
         None,
     );
     println!("chosen {params:?}\nvalidation, all labels (new thresholds tuned on it):\n{report}");

@@ -35,7 +35,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let tokens = classifier.tokenize_all(&data.texts)?;
     let scores =
         crate::progress::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
-    let pred = predict(&scores, &classifier.thresholds().0);
+    let pred = classifier.thresholds().decide_all(&scores);
     let include = match &args.labels {
         None => None,
         Some(names) => Some(
@@ -114,12 +114,4 @@ fn write_scores(
         out.push('\n');
     }
     std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
-}
-
-/// Decisions: each score against its label's threshold.
-pub(crate) fn predict(scores: &[Scores], thresholds: &[f32]) -> Vec<Vec<bool>> {
-    scores
-        .iter()
-        .map(|s| s.0.iter().zip(thresholds).map(|(p, t)| p >= t).collect())
-        .collect()
 }

@@ -284,7 +284,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let scores = score_with_progress(&val_tok, |c| Ok(classifier.score(c)?))?;
     let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
     let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
-    let pred = crate::eval::predict(&scores, &thresholds.0);
+    let pred = thresholds.decide_all(&scores);
     let report = evaluate(&labels, &val.gold, &pred, None);
     training["validation_macro_f1"] = report.macro_f1.into();
     training["validation_micro_f1"] = report.micro_f1.into();

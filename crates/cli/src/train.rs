@@ -8,7 +8,6 @@
 //! (after per-label threshold calibration on validation) is kept.
 
 use crate::data;
-use crate::eval::predict;
 use crate::progress::bar;
 use anyhow::{bail, Context, Result};
 use candle_core::Tensor;
@@ -21,7 +20,7 @@ use policylens_classify::{
     evaluate, parse_device, score_windows, BaseEncoder, Embedder, LoadOptions, TokenizedClause,
     Windowing,
 };
-use policylens_core::LabelSet;
+use policylens_core::{LabelSet, Thresholds};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -233,26 +232,26 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     };
     let embed_secs = started.elapsed().as_secs_f64();
 
-    let mut best: Option<(f64, HeadParams, Head, Vec<f32>)> = None;
+    let mut best: Option<(f64, HeadParams, Head, Thresholds)> = None;
     let mut tried = Vec::new();
     for params in grid() {
         let head = train_head(&x, &y, mask.as_ref(), &params)?;
         let scores = score_windows(&head, &xv, &val_owner, val.texts.len())?;
         let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
         let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
-        let report = evaluate(&labels, &val.gold, &predict(&scores, &thresholds.0), None);
+        let report = evaluate(&labels, &val.gold, &thresholds.decide_all(&scores), None);
         eprintln!(
             "lr {:<5} steps {:>5} weight_decay {:<4} pos_weight_power {:<3} -> validation macro-F1 {:.4} micro-F1 {:.4}",
             params.learning_rate, params.steps, params.weight_decay, params.pos_weight_power, report.macro_f1, report.micro_f1
         );
         tried.push(serde_json::json!({"params": params, "validation_macro_f1": report.macro_f1, "validation_micro_f1": report.micro_f1}));
         if best.as_ref().is_none_or(|b| report.macro_f1 > b.0) {
-            best = Some((report.macro_f1, params, head, thresholds.0));
+            best = Some((report.macro_f1, params, head, thresholds));
         }
     }
     let (_, params, head, thresholds) = best.expect("grid is not empty");
     let scores = score_windows(&head, &xv, &val_owner, val.texts.len())?;
-    let report = evaluate(&labels, &val.gold, &predict(&scores, &thresholds), None);
+    let report = evaluate(&labels, &val.gold, &thresholds.decide_all(&scores), None);
     println!("chosen {params:?}\nvalidation (thresholds tuned on it):\n{report}");
 
     std::fs::create_dir_all(&args.out)
@@ -268,7 +267,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         format: FORMAT.into(),
         name,
         labels: labels.clone(),
-        thresholds: policylens_core::Thresholds(thresholds),
+        thresholds,
         base: BaseEncoder {
             id: args.base.clone(),
             sha256: Some(base_sha),

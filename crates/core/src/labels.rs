@@ -153,13 +153,23 @@ impl Thresholds {
         }
     }
 
+    /// For each label, whether its score reaches its threshold.
+    pub fn decide(&self, scores: &[f32]) -> Vec<bool> {
+        scores.iter().zip(&self.0).map(|(s, t)| s >= t).collect()
+    }
+
+    /// [`Thresholds::decide`] for every clause.
+    pub fn decide_all(&self, scores: &[Scores]) -> Vec<Vec<bool>> {
+        scores.iter().map(|s| self.decide(&s.0)).collect()
+    }
+
     /// Names of the labels whose score reaches its threshold.
     pub fn predict<'a>(&self, labels: &'a LabelSet, scores: &Scores) -> Vec<&'a str> {
         labels
             .names()
             .iter()
-            .zip(scores.0.iter().zip(&self.0))
-            .filter(|(_, (s, t))| *s >= *t)
+            .zip(self.decide(&scores.0))
+            .filter(|(_, d)| *d)
             .map(|(n, _)| n.as_str())
             .collect()
     }
@@ -204,6 +214,10 @@ mod tests {
         let l = LabelSet::new(["a", "b", "c"]).unwrap();
         let t = Thresholds(vec![0.5, 0.2, 0.9]);
         assert_eq!(t.predict(&l, &Scores(vec![0.5, 0.1, 0.95])), vec!["a", "c"]);
+        assert_eq!(
+            t.decide_all(&[Scores(vec![0.49, 0.2, 0.9]), Scores(vec![1.0, 0.0, 0.0])]),
+            vec![vec![false, true, true], vec![true, false, false]]
+        );
         assert!(Thresholds(vec![0.5]).check(&l).is_err());
     }
 
