@@ -155,7 +155,12 @@ impl Thresholds {
 
     /// For each label, whether its score reaches its threshold.
     pub fn decide(&self, scores: &[f32]) -> Vec<bool> {
-        scores.iter().zip(&self.0).map(|(s, t)| s >= t).collect()
+        self.decisions(scores).collect()
+    }
+
+    /// The rule itself, lazily: no allocation on the labeling path.
+    fn decisions<'s>(&'s self, scores: &'s [f32]) -> impl Iterator<Item = bool> + 's {
+        scores.iter().zip(&self.0).map(|(s, t)| s >= t)
     }
 
     /// [`Thresholds::decide`] for every clause.
@@ -168,7 +173,7 @@ impl Thresholds {
         labels
             .names()
             .iter()
-            .zip(self.decide(&scores.0))
+            .zip(self.decisions(&scores.0))
             .filter(|(_, d)| *d)
             .map(|(n, _)| n.as_str())
             .collect()
