@@ -49,19 +49,28 @@ fn hard_targets(gold: &[Vec<bool>]) -> Vec<Vec<Option<f32>>> {
         .collect()
 }
 
-/// Per clause and label of `labels`, the mean score of the teachers that
-/// have that label (by name), or `None` where none has it.
+/// What the teachers gave: per clause and label of `labels`, the mean score
+/// of the teachers that have that label (by name), or `None` where none has
+/// it; and each teacher's model id (name and weights hash), so the training
+/// record names the teachers even after their directories are gone.
+struct TeacherScores {
+    scores: Vec<Vec<Option<f32>>>,
+    model_ids: Vec<String>,
+}
+
 fn teacher_scores(
     teachers: &[PathBuf],
     labels: &LabelSet,
     texts: &[String],
     opts: &LoadOptions,
-) -> Result<Vec<Vec<Option<f32>>>> {
+) -> Result<TeacherScores> {
     let mut sum = vec![vec![0.0f32; labels.len()]; texts.len()];
     let mut count = vec![0usize; labels.len()];
+    let mut model_ids = Vec::with_capacity(teachers.len());
     for dir in teachers {
         let teacher = Classifier::load(dir, opts)
             .with_context(|| format!("loading teacher {}", dir.display()))?;
+        model_ids.push(teacher.model_id().to_string());
         let map: Vec<Option<usize>> = labels
             .names()
             .iter()
@@ -84,7 +93,7 @@ fn teacher_scores(
             count[j] += t.is_some() as usize;
         }
     }
-    Ok(sum
+    let scores = sum
         .into_iter()
         .map(|row| {
             row.into_iter()
@@ -92,7 +101,8 @@ fn teacher_scores(
                 .map(|(s, &c)| (c > 0).then(|| s / c as f32))
                 .collect()
         })
-        .collect())
+        .collect();
+    Ok(TeacherScores { scores, model_ids })
 }
 
 /// `alpha * gold + (1 - alpha) * teacher` where a teacher scored the label.
@@ -173,11 +183,16 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     let transfer = data::policy_clauses(&ft.transfer, ft.transfer_limit, ft.seed, "transfer")?;
     let mut train_texts = train.texts.clone();
+    let mut teacher_models = Vec::new();
     let train_targets = if ft.teachers.is_empty() {
         hard_targets(&train.gold)
     } else {
         train_texts.extend(transfer.iter().cloned());
-        let mut t = teacher_scores(&ft.teachers, &labels, &train_texts, &opts)?;
+        let TeacherScores {
+            scores: mut t,
+            model_ids,
+        } = teacher_scores(&ft.teachers, &labels, &train_texts, &opts)?;
+        teacher_models = model_ids;
         let on_transfer = t.split_off(train.texts.len());
         let mut targets = distilled_targets(&train.gold, &t, ft.distill_alpha);
         targets.extend(on_transfer);
@@ -257,6 +272,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         "train_clauses": train.texts.len(),
         "train_windows": train_ex.len(),
         "teachers": ft.teachers,
+        "teacher_models": teacher_models,
         "distill_alpha": (!ft.teachers.is_empty()).then_some(ft.distill_alpha),
         "transfer": ft.transfer,
         "transfer_clauses": transfer.len(),
