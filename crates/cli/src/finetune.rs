@@ -183,20 +183,18 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     let transfer = data::policy_clauses(&ft.transfer, ft.transfer_limit, ft.seed, "transfer")?;
     let mut train_texts = train.texts.clone();
-    let mut teacher_models = Vec::new();
-    let train_targets = if ft.teachers.is_empty() {
-        hard_targets(&train.gold)
+    let (train_targets, teacher_models) = if ft.teachers.is_empty() {
+        (hard_targets(&train.gold), Vec::new())
     } else {
         train_texts.extend(transfer.iter().cloned());
         let TeacherScores {
             scores: mut t,
             model_ids,
         } = teacher_scores(&ft.teachers, &labels, &train_texts, &opts)?;
-        teacher_models = model_ids;
         let on_transfer = t.split_off(train.texts.len());
         let mut targets = distilled_targets(&train.gold, &t, ft.distill_alpha);
         targets.extend(on_transfer);
-        targets
+        (targets, model_ids)
     };
     let train_ex = examples(&tok, &train_texts, &train_targets)?;
     let val_ex = examples(&tok, &val.texts, &hard_targets(&val.gold))?;
