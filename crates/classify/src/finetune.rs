@@ -42,18 +42,25 @@ impl SequenceClassifier {
     pub fn new(vb: VarBuilder, config: &Config, n_labels: usize) -> Result<Self> {
         let h = config.hidden_size;
         let family = Family::of(config);
-        let (pooler, classifier) = match family {
-            Family::Bert => (vb.pp("bert").pp("pooler").pp("dense"), vb.pp("classifier")),
-            Family::MPNet => (
-                vb.pp("classifier").pp("dense"),
-                vb.pp("classifier").pp("out_proj"),
-            ),
+        let pooler = match family {
+            Family::Bert => vb.pp("bert").pp("pooler").pp("dense"),
+            Family::MPNet => vb.pp("classifier").pp("dense"),
         };
+        let classifier = vb.pp(Self::output_layer(family));
         Ok(Self {
             bert: Bert::load(vb.pp(family.prefix()), config)?,
             pooler: candle_nn::linear(h, h, pooler)?,
             classifier: candle_nn::linear(h, n_labels, classifier)?,
         })
+    }
+
+    /// Where the output layer (one row per label) lives: `classifier`, or
+    /// `classifier.out_proj` for MPNet.
+    pub fn output_layer(family: Family) -> &'static str {
+        match family {
+            Family::Bert => "classifier",
+            Family::MPNet => "classifier.out_proj",
+        }
     }
 
     /// Logits (batch, labels). `dropout` (training only) drops pooled features.
@@ -627,7 +634,7 @@ impl SequenceClassifier {
 /// when it already has one of the right shape.
 pub fn init_from_encoder(
     dir: &Path,
-    n_labels: usize,
+    labels: &LabelSet,
     seed: u64,
     device: &Device,
 ) -> Result<(VarMap, SequenceClassifier, Config)> {
@@ -636,12 +643,69 @@ pub fn init_from_encoder(
     let model = SequenceClassifier::new(
         VarBuilder::from_varmap(&varmap, DType::F32, device),
         &config,
-        n_labels,
+        labels.len(),
     )?;
     // A new head, and a pooler for encoders exported without one.
     let is_new = |name: &str| name.starts_with("classifier.") || name.starts_with("bert.pooler.");
-    load_or_init(&varmap, dir, is_new, seed, device)?;
+    // A base that is itself a classifier has one output row per label of its
+    // own: rows follow the labels by name, never by position.
+    let base_labels = base_classifier_labels(dir)?.filter(|base| base != labels);
+    let output = SequenceClassifier::output_layer(Family::of(&config));
+    let is_output_row = |name: &str| {
+        base_labels.is_some()
+            && name
+                .strip_prefix(output)
+                .is_some_and(|r| r == ".weight" || r == ".bias")
+    };
+    load_or_init(&varmap, dir, is_new, is_output_row, seed, device)?;
+    if let Some(base) = &base_labels {
+        carry_label_rows(&varmap, dir, output, base, labels)?;
+    }
     Ok((varmap, model, config))
+}
+
+/// The labels of `dir`'s classifier head, when `dir` is a sequence classifier.
+fn base_classifier_labels(dir: &Path) -> Result<Option<LabelSet>> {
+    if !crate::hf::is_sequence_classifier(dir) {
+        return Ok(None);
+    }
+    let config = crate::hf::SeqClsConfig::read(dir).map_err(candle_core::Error::wrap)?;
+    Ok(Some(config.labels))
+}
+
+/// Copy the base classifier's output row (weight and bias) of every label
+/// the student shares with it into the student's row for that label; the
+/// student's other rows keep their fresh initialisation.
+fn carry_label_rows(
+    varmap: &VarMap,
+    dir: &Path,
+    output: &str,
+    base: &LabelSet,
+    labels: &LabelSet,
+) -> Result<()> {
+    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)?;
+    let data = varmap.data().lock().expect("varmap lock");
+    for part in ["weight", "bias"] {
+        let name = format!("{output}.{part}");
+        let (Some(var), Some(from)) = (data.get(&name), weights.get(&name)) else {
+            continue;
+        };
+        let from = from.to_dtype(DType::F32)?.to_device(var.device())?;
+        let rows = labels
+            .names()
+            .iter()
+            .enumerate()
+            .map(|(j, label)| match base.index(label) {
+                Some(i) => from.get(i),
+                None => var.as_tensor().get(j),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        var.set(&Tensor::stack(&rows, 0)?)?;
+    }
+    let (carried, new): (Vec<&String>, Vec<&String>) =
+        labels.names().iter().partition(|l| base.index(l).is_some());
+    tracing::info!("classifier rows carried from the base by label: {carried:?}; new: {new:?}");
+    Ok(())
 }
 
 /// The base encoder's `config.json`.
@@ -654,13 +718,15 @@ pub(crate) fn read_config(dir: &Path) -> Result<Config> {
 }
 
 /// Set each variable of `varmap` from `dir/model.safetensors` (by its name,
-/// with or without the `bert.`/`mpnet.` prefix, when the shape matches). Variables
-/// the checkpoint lacks may be new only where `is_new` says so: weights get
-/// N(0, 0.02²) drawn from `seed`, layer-norm scales 1, biases 0.
+/// with or without the `bert.`/`mpnet.` prefix, when the shape matches and
+/// `fresh` does not claim it). Variables the checkpoint lacks may be new only
+/// where `is_new` says so: weights get N(0, 0.02²) drawn from `seed`,
+/// layer-norm scales 1, biases 0.
 pub(crate) fn load_or_init(
     varmap: &VarMap,
     dir: &Path,
     is_new: impl Fn(&str) -> bool,
+    fresh: impl Fn(&str) -> bool,
     seed: u64,
     device: &Device,
 ) -> Result<()> {
@@ -679,11 +745,11 @@ pub(crate) fn load_or_init(
         let found = weights
             .get(name)
             .or_else(|| weights.get(bare))
-            .filter(|t| t.shape() == var.shape());
+            .filter(|t| t.shape() == var.shape() && !fresh(name));
         match found {
             Some(t) => var.set(&t.to_dtype(DType::F32)?)?,
             None if is_new(name) => {
-                tracing::info!("{name}: not in the checkpoint, initialised from the seed");
+                tracing::info!("{name}: new, initialised from the seed");
                 let v: Vec<f32> = (0..var.elem_count())
                     .map(|_| {
                         if name.contains("LayerNorm") && name.ends_with("weight") {
@@ -785,12 +851,74 @@ mod tests {
         tiny_classifier_on(dir, write_tiny_encoder)
     }
 
+    fn two_labels() -> LabelSet {
+        LabelSet::new(["a", "b"]).unwrap()
+    }
+
+    /// Continue from a classifier with labels a, b, c as a student with c, a, d.
+    fn head_rows_follow_label_names(
+        write: impl Fn(&Path, u64) -> crate::Result<()>,
+        output: &str,
+        encoder_weight: &str,
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        let base_labels = LabelSet::new(["a", "b", "c"]).unwrap();
+        let (base, _) = crate::testing::write_tiny_seqcls_on(
+            tmp.path(),
+            &base_labels,
+            vec![0.5; 3],
+            "base",
+            write,
+        )
+        .unwrap();
+        // Same labels, same order: the whole base, head included, by position.
+        let (same, _, _) = init_from_encoder(&base, &base_labels, 7, &Device::Cpu).unwrap();
+        let w_base = weight(&same, &format!("{output}.weight"));
+        let h = w_base.len() / 3;
+        let row = |i: usize| &w_base[i * h..(i + 1) * h];
+
+        let student = LabelSet::new(["c", "a", "d"]).unwrap();
+        let (varmap, _, _) = init_from_encoder(&base, &student, 7, &Device::Cpu).unwrap();
+        let w = weight(&varmap, &format!("{output}.weight"));
+        assert_eq!(&w[..h], row(2), "c's row is the base's row 2");
+        assert_eq!(&w[h..2 * h], row(0), "a's row is the base's row 0");
+        for i in 0..3 {
+            assert!(
+                max_abs_diff(&w[2 * h..], row(i)) > 1e-3,
+                "d is new, not base row {i}"
+            );
+        }
+        assert_eq!(weight(&varmap, &format!("{output}.bias")).len(), 3);
+        assert_eq!(
+            weight(&varmap, encoder_weight),
+            weight(&same, encoder_weight)
+        );
+    }
+
+    #[test]
+    fn continuing_from_a_classifier_carries_output_rows_by_label_name() {
+        head_rows_follow_label_names(
+            write_tiny_encoder,
+            "classifier",
+            "bert.encoder.layer.0.attention.self.query.weight",
+        );
+    }
+
+    #[test]
+    fn continuing_from_an_mpnet_classifier_carries_output_rows_by_label_name() {
+        head_rows_follow_label_names(
+            crate::testing::write_tiny_mpnet,
+            "classifier.out_proj",
+            "mpnet.encoder.layer.0.attention.attn.q.weight",
+        );
+    }
+
     fn tiny_classifier_on(
         dir: &Path,
         write: impl Fn(&Path, u64) -> crate::Result<()>,
     ) -> (VarMap, SequenceClassifier) {
         write(dir, 9).unwrap();
-        let (varmap, model, _) = init_from_encoder(dir, 2, 1, &Device::Cpu).unwrap();
+        let (varmap, model, _) = init_from_encoder(dir, &two_labels(), 1, &Device::Cpu).unwrap();
         (varmap, model)
     }
 

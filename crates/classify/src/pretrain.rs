@@ -395,7 +395,14 @@ pub fn init_masked_lm(
         VarBuilder::from_varmap(&varmap, DType::F32, device),
         &config,
     )?;
-    load_or_init(&varmap, dir, |n| n.starts_with("cls."), seed, device)?;
+    load_or_init(
+        &varmap,
+        dir,
+        |n| n.starts_with("cls."),
+        |_| false,
+        seed,
+        device,
+    )?;
     Ok((varmap, model, config))
 }
 
@@ -635,7 +642,13 @@ mod tests {
         assert!(saved.contains_key("cls.predictions.bias"));
         assert!(saved.contains_key("bert.encoder.layer.0.output.dense.weight"));
         // The fine-tuning loader reads the trained encoder from it.
-        let (ft, _, _) = init_from_encoder(&out, 2, 1, &Device::Cpu).unwrap();
+        let (ft, _, _) = init_from_encoder(
+            &out,
+            &policylens_core::LabelSet::new(["a", "b"]).unwrap(),
+            1,
+            &Device::Cpu,
+        )
+        .unwrap();
         let name = "bert.encoder.layer.0.attention.self.query.weight";
         assert_eq!(weight(&ft, name), weight(&varmap, name));
         // And it continues pre-training with its own head, not a fresh one.

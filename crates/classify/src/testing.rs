@@ -273,8 +273,7 @@ pub fn write_tiny_seqcls_on(
 ) -> crate::Result<(std::path::PathBuf, crate::finetune::SequenceClassifier)> {
     let enc = dir.join("enc");
     write_encoder(&enc, 4)?;
-    let (varmap, model, _) =
-        crate::finetune::init_from_encoder(&enc, labels.len(), 2, &Device::Cpu)?;
+    let (varmap, model, _) = crate::finetune::init_from_encoder(&enc, labels, 2, &Device::Cpu)?;
     let base: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(enc.join("config.json")).expect("just written"),
     )

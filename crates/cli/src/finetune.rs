@@ -211,7 +211,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         pos_weight: pos_weights(&train.gold, labels.len(), ft.pos_weight_power),
         focal_gamma: ft.focal_gamma,
     };
-    let (varmap, model, _) = init_from_encoder(&base_dir, labels.len(), ft.seed, &device)?;
+    let (varmap, model, _) = init_from_encoder(&base_dir, &labels, ft.seed, &device)?;
     let checkpoint = ft
         .checkpoint
         .clone()
