@@ -133,7 +133,10 @@ def main():
     args = ap.parse_args()
     if len(args.valid) != len(args.test):
         sys.exit("give one validation and one test file per model, in the same order")
-    labels = list(read(args.valid[0])[0]["scores"].keys())
+    # The labels every model scores, in the first model's order (a 12-label
+    # model ensembles with a 13-label one on their 12 shared labels).
+    per_model = [read(v)[0]["scores"].keys() for v in args.valid]
+    labels = [l for l in per_model[0] if all(l in m for m in per_model[1:])]
     only = set(args.labels.split(",")) if args.labels else None
     if args.each:
         each(args, labels, only)
