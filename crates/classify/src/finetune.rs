@@ -657,9 +657,10 @@ pub fn init_from_encoder(
                 .strip_prefix(output)
                 .is_some_and(|r| r == ".weight" || r == ".bias")
     };
-    load_or_init(&varmap, dir, is_new, is_output_row, seed, device)?;
+    let weights = read_weights(dir, device)?;
+    load_or_init(&varmap, &weights, dir, is_new, is_output_row, seed, device)?;
     if let Some(base) = &base_labels {
-        carry_label_rows(&varmap, dir, output, base, labels)?;
+        carry_label_rows(&varmap, &weights, output, base, labels)?;
     }
     Ok((varmap, model, config))
 }
@@ -678,19 +679,18 @@ fn base_classifier_labels(dir: &Path) -> Result<Option<LabelSet>> {
 /// student's other rows keep their fresh initialisation.
 fn carry_label_rows(
     varmap: &VarMap,
-    dir: &Path,
+    weights: &HashMap<String, Tensor>,
     output: &str,
     base: &LabelSet,
     labels: &LabelSet,
 ) -> Result<()> {
-    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)?;
     let data = varmap.data().lock().expect("varmap lock");
     for part in ["weight", "bias"] {
         let name = format!("{output}.{part}");
         let (Some(var), Some(from)) = (data.get(&name), weights.get(&name)) else {
             continue;
         };
-        let from = from.to_dtype(DType::F32)?.to_device(var.device())?;
+        let from = from.to_dtype(DType::F32)?;
         let rows = labels
             .names()
             .iter()
@@ -717,20 +717,25 @@ pub(crate) fn read_config(dir: &Path) -> Result<Config> {
     parse_config(&raw).map_err(|e| io_err(&config_path, e))
 }
 
-/// Set each variable of `varmap` from `dir/model.safetensors` (by its name,
+/// A model directory's `model.safetensors`, every tensor by name.
+pub(crate) fn read_weights(dir: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    candle_core::safetensors::load(dir.join("model.safetensors"), device)
+}
+
+/// Set each variable of `varmap` from `weights`, read from `dir` (by its name,
 /// with or without the `bert.`/`mpnet.` prefix, when the shape matches and
 /// `fresh` does not claim it). Variables the checkpoint lacks may be new only
 /// where `is_new` says so: weights get N(0, 0.02²) drawn from `seed`,
 /// layer-norm scales 1, biases 0.
 pub(crate) fn load_or_init(
     varmap: &VarMap,
+    weights: &HashMap<String, Tensor>,
     dir: &Path,
     is_new: impl Fn(&str) -> bool,
     fresh: impl Fn(&str) -> bool,
     seed: u64,
     device: &Device,
 ) -> Result<()> {
-    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let data = varmap.data().lock().expect("varmap lock");
     // Name order, so the seeded draws do not depend on hash-map order.

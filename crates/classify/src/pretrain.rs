@@ -15,8 +15,8 @@
 
 use crate::bert::{activation, Bert, LayerNorm, Ops};
 use crate::finetune::{
-    clip_grad_norm, io_err, learning_rate, length_batches, load_or_init, pad, read_config, resume,
-    save_checkpoint, AdamW,
+    clip_grad_norm, io_err, learning_rate, length_batches, load_or_init, pad, read_config,
+    read_weights, resume, save_checkpoint, AdamW,
 };
 use candle_core::{DType, Device, Module, Result, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
@@ -397,6 +397,7 @@ pub fn init_masked_lm(
     )?;
     load_or_init(
         &varmap,
+        &read_weights(dir, device)?,
         dir,
         |n| n.starts_with("cls."),
         |_| false,
