@@ -360,6 +360,70 @@ fn train_then_eval_round_trip_on_a_tiny_encoder() {
         .all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap())));
 }
 
+fn config(model: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn calibrate_writes_thresholds_that_eval_then_uses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = LabelSet::new(["collection", "sharing", "contact"]).unwrap();
+    let (model, _) = policylens_classify::testing::write_tiny_seqcls(
+        &tmp.path().join("m"),
+        &labels,
+        vec![0.5; 3],
+        "tiny",
+    )
+    .unwrap();
+    let m = model.to_str().unwrap();
+    let data = three_practices(tmp.path(), 24, 15);
+    let val = format!("{}@validation", data.to_str().unwrap());
+    let macro_f1 = || -> f64 {
+        let json = tmp.path().join("r.json");
+        succeed(&["eval", &val, "--model", m, "--json", json.to_str().unwrap()]);
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        r["report"]["macro_f1"].as_f64().unwrap()
+    };
+    let untouched = std::fs::read(model.join("config.json")).unwrap();
+    let before = macro_f1();
+
+    let dry = succeed(&["calibrate", &val, "--model", m, "--dry-run"]);
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("shared cut"));
+    assert_eq!(std::fs::read(model.join("config.json")).unwrap(), untouched);
+
+    // Each label's own cut: on the clauses it was tuned on, at least as good
+    // as 0.5 everywhere.
+    succeed(&["calibrate", &val, "--model", m]);
+    let own = config(&model)["policylens"].clone();
+    assert_eq!(
+        own["calibration"]["positives"],
+        serde_json::json!([3, 3, 3])
+    );
+    assert_eq!(own["calibration"]["data"], serde_json::json!([val]));
+    assert!(macro_f1() >= before);
+
+    // An overwhelming prior leaves every label at the shared cut.
+    succeed(&["calibrate", &val, "--model", m, "--threshold-prior", "1e9"]);
+    let pulled = config(&model)["policylens"].clone();
+    let shared = pulled["calibration"]["shared_threshold"].as_f64().unwrap();
+    for name in labels.names() {
+        let t = pulled["thresholds"][name].as_f64().unwrap();
+        assert!((t - shared).abs() < 1e-6, "{name}: {t} vs {shared}");
+    }
+    assert_eq!(pulled["calibration"]["threshold_prior"], 1e9);
+
+    // A frozen-head model has no config.json thresholds to write.
+    let head = write_tiny_model(tmp.path(), &LabelSet::policylens(), 32).unwrap();
+    let run = policylens(&["calibrate", &val, "--model", head.to_str().unwrap()]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains(head.to_str().unwrap()) && err.contains("fine-tuned"),
+        "{err}"
+    );
+}
+
 /// A tiny teacher (collection, contact) and a student's training run on
 /// three practices, for the distillation tests.
 struct Distillation {

@@ -12,8 +12,9 @@
 //! classifier's initial weights) comes from the seed.
 
 use crate::bert::{parse_config, Bert, Family, Ops};
+use crate::calibrate::calibrate_thresholds;
 use crate::metrics::evaluate;
-use crate::train::{calibrate_thresholds, focal_bce_with_logits};
+use crate::train::focal_bce_with_logits;
 use candle_core::{backprop::GradStore, DType, Device, Module, Result, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 use candle_transformers::models::bert::Config;

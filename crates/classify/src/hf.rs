@@ -236,6 +236,39 @@ pub fn save_tensors(
     Ok(())
 }
 
+/// Replace the per-label thresholds in `dir/config.json` (a
+/// sequence-classification directory, ours or trained elsewhere) and record
+/// how they were chosen under `policylens.calibration`. Nothing else in the
+/// file changes; the weights are not touched.
+pub fn write_thresholds(dir: &Path, thresholds: &Thresholds, calibration: Value) -> Result<()> {
+    let config = SeqClsConfig::read(dir)?;
+    thresholds.check(&config.labels)?;
+    let path = dir.join("config.json");
+    let mut raw = config.raw;
+    let obj = raw
+        .as_object_mut()
+        .ok_or_else(|| corrupt(&path, "not a JSON object"))?;
+    let settings = obj.entry("policylens").or_insert_with(|| {
+        json!({
+            "format": SEQCLS_FORMAT,
+            "name": config.name,
+            "windowing": config.windowing,
+        })
+    });
+    settings["thresholds"] = Value::Object(
+        config
+            .labels
+            .names()
+            .iter()
+            .zip(&thresholds.0)
+            .map(|(n, t)| (n.clone(), json!(t)))
+            .collect(),
+    );
+    settings["calibration"] = calibration;
+    let text = serde_json::to_string_pretty(&raw).expect("config serializes") + "\n";
+    std::fs::write(&path, text).map_err(|source| ClassifyError::Io { path, source })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +419,59 @@ mod tests {
             c.model_id().starts_with("seqcls@"),
             "named after its folder"
         );
+    }
+
+    fn config_of(dir: &Path) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn new_thresholds_replace_the_old_and_leave_everything_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _, _) = saved(tmp.path(), true);
+        let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
+        let before = config_of(&dir);
+        let t = Thresholds(vec![0.125, 0.375, 0.625]);
+        write_thresholds(&dir, &t, json!({"threshold_prior": 20.0})).unwrap();
+        let c = Classifier::load(&dir, &LoadOptions::default()).unwrap();
+        assert_eq!(c.thresholds(), &t);
+        assert_eq!(c.labels().names(), ["collection", "biometrics", "contact"]);
+        assert_eq!(c.windowing().max_tokens, 12);
+        let mut after = config_of(&dir);
+        assert_eq!(after["policylens"]["calibration"]["threshold_prior"], 20.0);
+        assert_eq!(after["policylens"]["thresholds"]["contact"], 0.625);
+        // Apart from thresholds and the record, the file is as it was.
+        let settings = after["policylens"].as_object_mut().unwrap();
+        settings.remove("calibration");
+        settings.insert(
+            "thresholds".into(),
+            before["policylens"]["thresholds"].clone(),
+        );
+        assert_eq!(after, before);
+        assert_eq!(
+            std::fs::read(dir.join("model.safetensors")).unwrap(),
+            weights
+        );
+        // One threshold per label, or nothing is written.
+        let err = write_thresholds(&dir, &Thresholds(vec![0.5]), Value::Null);
+        assert!(err.is_err());
+        assert_eq!(
+            Classifier::load(&dir, &LoadOptions::default())
+                .unwrap()
+                .thresholds(),
+            &t
+        );
+    }
+
+    #[test]
+    fn a_directory_trained_elsewhere_takes_thresholds_and_keeps_its_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _, _) = saved(tmp.path(), false);
+        let t = Thresholds(vec![0.3, 0.6, 0.9]);
+        write_thresholds(&dir, &t, json!({"data": ["v.csv"]})).unwrap();
+        let c = Classifier::load(&dir, &LoadOptions::default()).unwrap();
+        assert_eq!(c.thresholds(), &t);
+        assert!(c.model_id().starts_with("seqcls@"), "{}", c.model_id());
+        assert_eq!(config_of(&dir)["policylens"]["format"], SEQCLS_FORMAT);
     }
 }

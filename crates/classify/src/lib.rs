@@ -6,8 +6,8 @@
 //! `BertForSequenceClassification` (the default; `[CLS]` pooler and linear
 //! classifier) or a [`head`] on a frozen base encoder ([`encoder`], mean
 //! pooling; [`model`] config, base found by [`source`]: local folder or
-//! hf-hub). [`train`] fits heads and thresholds; [`metrics`] scores
-//! predictions against gold labels.
+//! hf-hub). [`train`] fits heads, [`calibrate`] chooses per-label thresholds
+//! on validation, and [`metrics`] scores predictions against gold labels.
 //!
 //! Reading files is `policylens-read`'s job and writing tables
 //! `policylens-store`'s; this crate sees only text.
@@ -22,6 +22,7 @@
 //! [`pretrain`] adapts an encoder to policy text (masked-LM) before that.
 
 pub mod bert;
+pub mod calibrate;
 pub mod classifier;
 pub mod device;
 pub mod encoder;

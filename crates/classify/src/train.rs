@@ -1,11 +1,10 @@
-//! Training a multi-label head on frozen encoder embeddings, and choosing
-//! per-label thresholds on validation data.
+//! Training a multi-label head on frozen encoder embeddings (thresholds are
+//! [`crate::calibrate`]'s).
 
 use crate::error::{ClassifyError, Result};
 use crate::head::Head;
 use candle_core::{DType, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use policylens_core::Thresholds;
 
 /// Hyper-parameters of head training.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -167,44 +166,6 @@ fn train_standardized(
     })
 }
 
-/// For each label, the threshold that maximises F1 on `probs` against `gold`
-/// (midpoints between sorted scores). Labels without gold positives keep 0.5.
-pub fn calibrate_thresholds(probs: &[Vec<f32>], gold: &[Vec<bool>], n_labels: usize) -> Thresholds {
-    let mut out = Vec::with_capacity(n_labels);
-    for j in 0..n_labels {
-        let mut pairs: Vec<(f32, bool)> =
-            probs.iter().zip(gold).map(|(p, g)| (p[j], g[j])).collect();
-        let total_pos = pairs.iter().filter(|(_, g)| *g).count();
-        if total_pos == 0 {
-            out.push(0.5);
-            continue;
-        }
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-        // Walk thresholds from high to low: everything at index <= i predicted positive.
-        let (mut tp, mut best_f1, mut best_t) = (0usize, -1.0f64, 0.5f32);
-        for i in 0..pairs.len() {
-            if pairs[i].1 {
-                tp += 1;
-            }
-            let next = pairs.get(i + 1).map(|p| p.0);
-            if next == Some(pairs[i].0) {
-                continue; // ties share one threshold
-            }
-            let predicted = i + 1;
-            let f1 = 2.0 * tp as f64 / (predicted + total_pos) as f64;
-            if f1 > best_f1 {
-                best_f1 = f1;
-                best_t = match next {
-                    Some(nx) => (pairs[i].0 + nx) / 2.0,
-                    None => pairs[i].0,
-                };
-            }
-        }
-        out.push(best_t);
-    }
-    Thresholds(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,15 +252,5 @@ mod tests {
             p[0][0] > 0.8 && p[0][1] < 0.5 && p[2][1] > 0.8 && p[4][0] < 0.2,
             "{p:?}"
         );
-    }
-
-    #[test]
-    fn thresholds_maximise_f1() {
-        let probs = vec![vec![0.9], vec![0.7], vec![0.4], vec![0.2]];
-        let gold = vec![vec![true], vec![true], vec![false], vec![false]];
-        let t = calibrate_thresholds(&probs, &gold, 1);
-        assert!(t.0[0] > 0.4 && t.0[0] <= 0.7, "{t:?}");
-        let none = calibrate_thresholds(&probs, &vec![vec![false]; 4], 1);
-        assert_eq!(none.0, vec![0.5]);
     }
 }

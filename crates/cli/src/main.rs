@@ -2,11 +2,12 @@
 //!
 //! This binary parses arguments and wires the library crates together; the
 //! work lives in `policylens-pipeline` (label), `policylens-classify`
-//! (models, training, metrics), `policylens-store` (tables),
+//! (models, training, thresholds, metrics), `policylens-store` (tables),
 //! `policylens-diff` (comparing versions) and `policylens-report` (the HTML
 //! report).
 
 mod addlabel;
+mod calibrate;
 mod data;
 mod diff;
 mod eval;
@@ -64,6 +65,8 @@ enum Command {
     AddLabel(addlabel::AddLabelArgs),
     /// Evaluate a model on annotated clauses: per-label precision/recall/F1, macro and micro.
     Eval(eval::EvalArgs),
+    /// Choose a fine-tuned model's per-label thresholds on annotated validation clauses and write them into its config.json.
+    Calibrate(calibrate::CalibrateArgs),
     /// Compare two versions (files, directories or label output folders): added, removed, changed clauses and practices.
     Diff(diff::DiffArgs),
     /// Render a labeled run (OUT_DIR of `label`) as one self-contained HTML report.
@@ -209,6 +212,7 @@ fn main() -> ExitCode {
         Command::Pretrain(a) => pretrain::run(*a),
         Command::AddLabel(a) => addlabel::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
         Command::FetchModel { repo_id, out } => fetch_model(&repo_id, &out),

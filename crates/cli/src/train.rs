@@ -12,10 +12,11 @@ use crate::progress::bar;
 use anyhow::{bail, Context, Result};
 use candle_core::Tensor;
 use clap::Args;
+use policylens_classify::calibrate::calibrate_thresholds;
 use policylens_classify::head::Head;
 use policylens_classify::model::{ModelConfig, FORMAT, HEAD_FILE};
 use policylens_classify::source::{resolve, sha256_file};
-use policylens_classify::train::{calibrate_thresholds, train_head, HeadParams};
+use policylens_classify::train::{train_head, HeadParams};
 use policylens_classify::{
     evaluate, parse_device, score_windows, BaseEncoder, Embedder, LoadOptions, TokenizedClause,
     Windowing,
@@ -97,6 +98,11 @@ pub struct FineTuneArgs {
     /// p^gamma on negatives, so entries already right weigh less (0 = plain BCE).
     #[arg(long, default_value_t = 0.0)]
     pub focal_gamma: f64,
+    /// Pull each label's validation threshold toward one shared cut by this
+    /// many positives' worth of evidence (0 = each label's own F1-maximising
+    /// cut); see `policylens calibrate`.
+    #[arg(long, default_value_t = 0.0)]
+    pub threshold_prior: f64,
     /// Checkpoint directory (default OUT/checkpoint); a run resumes from it.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
