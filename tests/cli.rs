@@ -517,15 +517,15 @@ fn fine_tune_distils_from_teachers_and_records_them() {
     );
     let training = f.record(&trained);
     assert_eq!(training["teachers"][0], teacher);
-    // The teacher is named by model id (name@weights hash), not only by path.
+    // The teacher is named by model id (name@weights hash#thresholds hash),
+    // not only by path.
     let id = training["teacher_models"][0].as_str().unwrap();
-    let hash = id
+    let (weights, thresholds) = id
         .strip_prefix("teacher@")
+        .and_then(|h| h.split_once('#'))
         .unwrap_or_else(|| panic!("{id}"));
-    assert!(
-        hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()),
-        "{id}"
-    );
+    let hex = |h: &str, n: usize| h.len() == n && h.chars().all(|c| c.is_ascii_hexdigit());
+    assert!(hex(weights, 12) && hex(thresholds, 6), "{id}");
     assert!((training["distill_alpha"].as_f64().unwrap() - 0.3).abs() < 1e-6);
     assert_eq!(training["config"]["focal_gamma"], 2.0);
 

@@ -217,12 +217,7 @@ impl Classifier {
         }
         let head_sha = sha256_file(&head_path)?;
         Ok(Self {
-            model_id: format!(
-                "{}@{}{}",
-                config.name,
-                &head_sha[..12],
-                opts.precision.id_suffix()
-            ),
+            model_id: model_id(&config.name, &head_sha, &config.thresholds, opts.precision),
             labels: config.labels,
             thresholds: config.thresholds,
             windowing: config.windowing,
@@ -265,12 +260,7 @@ impl Classifier {
         )?;
         let sha = sha256_file(&weights)?;
         Ok(Self {
-            model_id: format!(
-                "{}@{}{}",
-                config.name,
-                &sha[..12],
-                opts.precision.id_suffix()
-            ),
+            model_id: model_id(&config.name, &sha, &config.thresholds, opts.precision),
             labels: config.labels,
             thresholds: config.thresholds,
             windowing: config.windowing,
@@ -283,7 +273,8 @@ impl Classifier {
         })
     }
 
-    /// The id written into every output row: name and head hash.
+    /// The id written into every output row, `name@weights#thresholds`
+    /// (see [`model_id`]).
     pub fn model_id(&self) -> &str {
         &self.model_id
     }
@@ -385,6 +376,28 @@ pub fn score_windows(
     Ok(pool_windows(probs, owner, n_clauses, head.n_labels()))
 }
 
+/// `name@W#T`: W is the first 12 hex digits of the weights' (or head's)
+/// sha256, T the first 6 of the sha256 of the thresholds, so a model
+/// recalibrated with `policylens calibrate` (same weights, other decisions)
+/// gets another id; `+int8` follows for int8 arithmetic.
+fn model_id(
+    name: &str,
+    weights_sha: &str,
+    thresholds: &Thresholds,
+    precision: Precision,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for t in &thresholds.0 {
+        h.update(t.to_le_bytes());
+    }
+    let t: String = h.finalize()[..3]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{name}@{}#{t}{}", &weights_sha[..12], precision.id_suffix())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,7 +478,20 @@ mod tests {
     fn model_id_names_the_model_and_head_hash() {
         let (_tmp, c) = tiny(16);
         assert!(c.model_id().starts_with("tiny-test-model@"));
-        assert_eq!(c.model_id().len(), "tiny-test-model@".len() + 12);
+        assert_eq!(c.model_id().len(), "tiny-test-model@".len() + 12 + 7);
+    }
+
+    #[test]
+    fn model_id_changes_with_the_thresholds_not_only_the_weights() {
+        let sha = "ab".repeat(32);
+        let a = model_id("m", &sha, &Thresholds(vec![0.5, 0.6]), Precision::F32);
+        let b = model_id("m", &sha, &Thresholds(vec![0.5, 0.61]), Precision::F32);
+        assert!(a.starts_with("m@abababababab#"), "{a}");
+        assert_eq!(a.len(), "m@abababababab#".len() + 6);
+        assert_ne!(a, b);
+        assert_eq!(a[..15], b[..15], "same weights, same weights hash");
+        let int8 = model_id("m", &sha, &Thresholds(vec![0.5, 0.6]), Precision::Int8);
+        assert_eq!(int8, format!("{a}+int8"));
     }
 
     #[test]

@@ -431,10 +431,17 @@ mod tests {
         let (dir, _, _) = saved(tmp.path(), true);
         let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
         let before = config_of(&dir);
+        let old_id = Classifier::load(&dir, &LoadOptions::default())
+            .unwrap()
+            .model_id()
+            .to_string();
         let t = Thresholds(vec![0.125, 0.375, 0.625]);
         write_thresholds(&dir, &t, json!({"threshold_prior": 20.0})).unwrap();
         let c = Classifier::load(&dir, &LoadOptions::default()).unwrap();
         assert_eq!(c.thresholds(), &t);
+        // Same weights, other decisions: the id says so.
+        assert_ne!(c.model_id(), old_id);
+        assert_eq!(c.model_id().split('#').next(), old_id.split('#').next());
         assert_eq!(c.labels().names(), ["collection", "biometrics", "contact"]);
         assert_eq!(c.windowing().max_tokens, 12);
         let mut after = config_of(&dir);
