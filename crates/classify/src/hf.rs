@@ -471,6 +471,20 @@ mod tests {
     }
 
     #[test]
+    fn rewriting_thresholds_keeps_every_other_number_to_the_last_digit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _, _) = saved(tmp.path(), true);
+        let mut v = config_of(&dir);
+        // Parsed by a fast, inexact float reader this would come back one
+        // unit in the last place off, and the training record would drift.
+        v["policylens"]["training"] = json!({"pos_weight": [3.7349278926849365]});
+        std::fs::write(dir.join("config.json"), v.to_string()).unwrap();
+        write_thresholds(&dir, &Thresholds(vec![0.1, 0.2, 0.3]), Value::Null).unwrap();
+        let text = std::fs::read_to_string(dir.join("config.json")).unwrap();
+        assert!(text.contains("3.7349278926849365"), "{text}");
+    }
+
+    #[test]
     fn a_directory_trained_elsewhere_takes_thresholds_and_keeps_its_name() {
         let tmp = tempfile::tempdir().unwrap();
         let (dir, _, _) = saved(tmp.path(), false);
