@@ -12,8 +12,7 @@
 //!
 //! `k = 0` is the plain per-label cut (labels without positives keep 0.5).
 
-use crate::metrics::evaluate;
-use policylens_core::{LabelSet, Thresholds};
+use policylens_core::Thresholds;
 
 /// How thresholds are chosen, and what came of it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -104,20 +103,28 @@ fn best_cut(probs: &[Vec<f32>], gold: &[Vec<bool>], j: usize) -> f32 {
 /// (over the labels with gold positives) when every label uses it; the
 /// lowest such cut on ties, 0.5 when no label has positives.
 pub fn shared_threshold(probs: &[Vec<f32>], gold: &[Vec<bool>], n_labels: usize) -> f32 {
-    let labels = LabelSet::new((0..n_labels).map(|j| format!("l{j}"))).expect("distinct names");
-    if !(0..n_labels).any(|j| gold.iter().any(|g| g[j])) {
+    let with_positives: Vec<usize> = (0..n_labels)
+        .filter(|&j| gold.iter().any(|g| g[j]))
+        .collect();
+    if with_positives.is_empty() {
         return 0.5;
     }
+    let f1 = |j: usize, t: f32| {
+        let (mut tp, mut predicted, mut actual) = (0usize, 0usize, 0usize);
+        for (p, g) in probs.iter().zip(gold) {
+            let hit = p[j] >= t;
+            tp += (hit && g[j]) as usize;
+            predicted += hit as usize;
+            actual += g[j] as usize;
+        }
+        2.0 * tp as f64 / (predicted + actual) as f64
+    };
     let (mut best_f1, mut best_t) = (-1.0f64, 0.5f32);
     for step in 1..100 {
         let t = step as f32 / 100.0;
-        let pred: Vec<Vec<bool>> = probs
-            .iter()
-            .map(|p| p.iter().map(|&s| s >= t).collect())
-            .collect();
-        let f1 = evaluate(&labels, gold, &pred, None).macro_f1;
-        if f1 > best_f1 {
-            best_f1 = f1;
+        let macro_f1: f64 = with_positives.iter().map(|&j| f1(j, t)).sum();
+        if macro_f1 > best_f1 {
+            best_f1 = macro_f1;
             best_t = t;
         }
     }

@@ -5,7 +5,7 @@
 //! model moved to another kind of policy, or to apply a threshold prior to
 //! a model trained without one. The weights are not touched.
 
-use crate::{data, ModelArgs};
+use crate::ModelArgs;
 use anyhow::{bail, Result};
 use clap::Args;
 use policylens_classify::calibrate::{calibrate, Calibration};
@@ -58,13 +58,10 @@ pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
     }
     let classifier = args.model.load()?;
     let labels = classifier.labels().clone();
-    let data = data::load(&args.data, &labels)?;
+    let (data, scores) = crate::eval::score_annotated(&classifier, &args.data)?;
     if data.texts.is_empty() {
         bail!("no clauses in {}", args.data.join(" "));
     }
-    let tokens = classifier.tokenize_all(&data.texts)?;
-    let scores =
-        crate::progress::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
     let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
     let cal = calibrate(&probs, &data.gold, labels.len(), args.threshold_prior);
     let before = evaluate(

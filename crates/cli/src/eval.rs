@@ -3,7 +3,7 @@
 use crate::{data, ModelArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use policylens_classify::evaluate;
+use policylens_classify::{evaluate, Classifier};
 use policylens_core::{LabelSet, Scores};
 use policylens_store::Annotated;
 use std::path::{Path, PathBuf};
@@ -31,10 +31,7 @@ pub struct EvalArgs {
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let classifier = args.model.load()?;
     let labels = classifier.labels().clone();
-    let data = data::load(&args.data, &labels)?;
-    let tokens = classifier.tokenize_all(&data.texts)?;
-    let scores =
-        crate::progress::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
+    let (data, scores) = score_annotated(&classifier, &args.data)?;
     let pred = classifier.thresholds().decide_all(&scores);
     let include = match &args.labels {
         None => None,
@@ -60,6 +57,19 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Read annotated clauses (FILE or FILE@split) for `classifier`'s labels
+/// and score every one, with a progress bar.
+pub fn score_annotated(
+    classifier: &Classifier,
+    specs: &[String],
+) -> Result<(Annotated, Vec<Scores>)> {
+    let data = data::load(specs, classifier.labels())?;
+    let tokens = classifier.tokenize_all(&data.texts)?;
+    let scores =
+        crate::progress::score_with_progress(&tokens, |chunk| Ok(classifier.score(chunk)?))?;
+    Ok((data, scores))
 }
 
 /// A clause's scores as a JSON object in the model's label order (a
