@@ -45,12 +45,16 @@ pub fn load(specs: &[String], labels: &LabelSet) -> Result<Annotated> {
 /// The distinct clause texts of the policies under `paths`, read and
 /// segmented as `label` does, at most `limit` of them drawn with `seed`.
 /// Files that yield no clauses are reported (prefixed by `what`) and skipped.
+/// No paths, no clauses and no report.
 pub fn policy_clauses(
     paths: &[PathBuf],
     limit: Option<usize>,
     seed: u64,
     what: &str,
 ) -> Result<Vec<String>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
     let files = policylens_read::discover(paths)?;
     let mut seen = std::collections::HashSet::new();
     let mut texts = Vec::new();
