@@ -89,7 +89,17 @@ fn corpus(tmp: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::write(dir.join("report.pdf"), b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n").unwrap();
-    std::fs::write(dir.join("clauses.jsonl"), "{\"id\": \"c1\", \"text\": \"We collect your data.\"}\n{\"id\": \"c2\", \"text\": \"Contact us at privacy.\"}\n").unwrap();
+    // A blank row between two ids: the ids must stay with their rows.
+    std::fs::write(dir.join("clauses.jsonl"), "{\"id\": \"c1\", \"text\": \"We collect your data.\"}\n{\"id\": \"c0\", \"text\": \"  \"}\n{\"id\": \"c2\", \"text\": \"Contact us at privacy.\"}\n").unwrap();
+    // One policy under two names (as services of one company often share it).
+    std::fs::copy(
+        dir.join("nested/lumen-photos.md"),
+        dir.join("nested/lumen-photos-copy.md"),
+    )
+    .unwrap();
+    // A link back up the tree is walked once, not until the path is too long.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("..", dir.join("nested/up")).unwrap();
     std::fs::write(dir.join("broken.csv"), "id,body\n1,no text column here\n").unwrap();
     dir
 }
@@ -112,10 +122,25 @@ fn label_writes_both_tables_with_a_row_for_every_input() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     // empty.txt, binary.txt, report.pdf and broken.csv fail: the exit status counts them.
     assert_eq!(run.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("4 of 8 documents failed"), "{stderr}");
+    assert!(stderr.contains("4 of 9 documents failed"), "{stderr}");
 
     let docs = read(&out.join("documents.parquet"));
-    assert_eq!(docs.height(), 8, "every input file gets a row");
+    assert_eq!(docs.height(), 9, "every input file gets a row, once");
+    let doc_ids = strings(&docs, "doc_id");
+    let mut unique = doc_ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), doc_ids.len(), "document ids are unique");
+    let sha_of = |name: &str| {
+        let i = strings(&docs, "path")
+            .iter()
+            .position(|p| p.ends_with(name))
+            .unwrap();
+        strings(&docs, "sha256")[i].clone()
+    };
+    assert_eq!(sha_of("/lumen-photos.md"), sha_of("/lumen-photos-copy.md"));
+    assert_ne!(sha_of("/lumen-photos.md"), sha_of("/acme-fitness.html"));
+    assert_eq!(sha_of("/empty.txt").len(), 64);
     let paths = strings(&docs, "path");
     let mut sorted = paths.clone();
     sorted.sort();
@@ -177,9 +202,16 @@ fn label_writes_both_tables_with_a_row_for_every_input() {
         || t.contains("Skip to content")
         || t.contains("All rights reserved")));
     let ids = strings(&clauses, "clause_id");
-    assert!(
-        ids.contains(&"c1".to_string()),
+    let id_of = |text: &str| ids[texts.iter().position(|t| t == text).unwrap()].clone();
+    assert_eq!(
+        id_of("We collect your data."),
+        "c1",
         "a clause table's ids are kept"
+    );
+    assert_eq!(
+        id_of("Contact us at privacy."),
+        "c2",
+        "past a blank row too"
     );
     let mut unique = ids.clone();
     unique.sort();

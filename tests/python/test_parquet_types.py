@@ -29,6 +29,7 @@ DOCUMENTS = {
     "format": STRING,
     "title": STRING,
     "bytes": U64,
+    "sha256": STRING,
     "n_clauses": U32,
     "status": STRING,
     "error": STRING,

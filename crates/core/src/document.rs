@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What kind of file a policy came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,9 +82,22 @@ impl fmt::Display for Status {
     }
 }
 
-/// The sha256 of a file's bytes, lower-case hex: the stable document id.
-pub fn doc_id_of(bytes: &[u8]) -> String {
+/// The sha256 of a file's bytes, lower-case hex: what the file holds,
+/// whatever it is called (two copies of one policy share it).
+pub fn content_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// A document's id: the sha256 of its path as written in the `path` column,
+/// a NUL byte, then its bytes. Unique within a run even when two files hold
+/// the same bytes (one policy served under several names), and stable across
+/// runs over the same files under the same paths.
+pub fn doc_id_of(path: &Path, bytes: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(path.display().to_string().as_bytes());
+    hasher.update([0u8]);
+    hasher.update(bytes);
+    hex::encode(hasher.finalize())
 }
 
 /// A clause id that is stable across runs: document hash plus position.
@@ -96,8 +109,11 @@ pub fn clause_id(doc_id: &str, position: u32) -> String {
 /// One input file as the pipeline saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    /// sha256 of the file's bytes.
+    /// The document id ([`doc_id_of`]: path and bytes).
     pub id: String,
+    /// sha256 of the file's bytes ([`content_sha256`]); `None` when they
+    /// could not be read.
+    pub sha256: Option<String>,
     pub path: PathBuf,
     pub format: Format,
     pub bytes: u64,
@@ -175,17 +191,31 @@ mod tests {
     }
 
     #[test]
-    fn doc_id_is_sha256_hex() {
+    fn content_hash_is_sha256_hex() {
         assert_eq!(
-            doc_id_of(b"abc"),
+            content_sha256(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 
     #[test]
+    fn doc_ids_differ_for_the_same_bytes_under_other_names() {
+        let (a, b) = (Path::new("bing.md"), Path::new("msn.md"));
+        assert_ne!(doc_id_of(a, b"same"), doc_id_of(b, b"same"));
+        assert_ne!(doc_id_of(a, b"one"), doc_id_of(a, b"two"));
+        assert_eq!(doc_id_of(a, b"same"), doc_id_of(a, b"same"));
+        // The NUL between path and bytes keeps the split unambiguous.
+        assert_ne!(
+            doc_id_of(Path::new("ab"), b"c"),
+            doc_id_of(Path::new("a"), b"bc")
+        );
+        assert_eq!(doc_id_of(a, b"same").len(), 64);
+    }
+
+    #[test]
     fn clause_ids_differ_by_position_and_document() {
-        let a = doc_id_of(b"a");
-        let b = doc_id_of(b"b");
+        let a = doc_id_of(Path::new("a"), b"a");
+        let b = doc_id_of(Path::new("b"), b"a");
         assert_ne!(clause_id(&a, 0), clause_id(&a, 1));
         assert_ne!(clause_id(&a, 0), clause_id(&b, 0));
         assert_eq!(clause_id(&a, 7), clause_id(&a, 7));

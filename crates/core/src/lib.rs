@@ -16,6 +16,6 @@ mod document;
 mod labels;
 
 pub use document::{
-    clause_id, doc_id_of, slice_chars, Clause, Document, Format, Segmented, Status,
+    clause_id, content_sha256, doc_id_of, slice_chars, Clause, Document, Format, Segmented, Status,
 };
 pub use labels::{LabelError, LabelSet, Scores, Thresholds, OPP115_CATEGORIES};

@@ -10,6 +10,7 @@ pub fn doc(id: &str, path: &str) -> DocumentRow {
         format: None,
         title: None,
         bytes: 0,
+        sha256: None,
         n_clauses: 0,
         status: "ok".into(),
         error: None,

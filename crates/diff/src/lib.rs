@@ -113,8 +113,9 @@ impl Diff {
     }
 }
 
-/// A document's clauses in order; a file present twice in one run (same
-/// bytes, same id) contributes its clauses once.
+/// A document's clauses in order. Runs written before document ids took in
+/// the path gave copies of one file under other names a single id; such a
+/// file contributes its clauses once.
 fn clauses_of<'a>(run: &'a LabeledRun, doc: &'a DocumentRow) -> Vec<&'a ClauseRow> {
     let mut seen = std::collections::HashSet::new();
     run.clauses_of(&doc.doc_id)

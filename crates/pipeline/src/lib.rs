@@ -204,6 +204,7 @@ impl Prepared {
             format: self.format_name,
             title: self.document.title,
             bytes: self.document.bytes,
+            sha256: self.document.sha256,
             n_clauses: self.segmented.clauses.len() as u32,
             status: self.document.status.as_str().to_string(),
             error: self.document.error,

@@ -1,8 +1,8 @@
 //! One document from path to tokenized clauses; the parallel part of a run.
 
 use policylens_classify::{Classifier, TokenizedClause};
-use policylens_core::{Clause, Document, Format, Segmented, Status};
-use policylens_read::{decode, read_source};
+use policylens_core::{doc_id_of, Clause, Document, Format, Segmented, Status};
+use policylens_read::{decode, read_source, Source};
 use std::path::Path;
 
 /// A document made ready for inference, or marked with why it is not.
@@ -18,6 +18,7 @@ pub struct Prepared {
 /// A file read, decoded and cut into clauses: everything before the model.
 pub struct SegmentedFile {
     pub id: String,
+    pub sha256: String,
     pub bytes: u64,
     pub format: Format,
     pub segmented: Segmented,
@@ -29,6 +30,8 @@ pub struct SegmentedFile {
 #[derive(Debug, Clone)]
 pub struct FileFailure {
     pub id: String,
+    /// `None` when the bytes could not be read.
+    pub sha256: Option<String>,
     pub bytes: u64,
     pub format: Option<Format>,
     pub status: Status,
@@ -36,10 +39,11 @@ pub struct FileFailure {
 }
 
 impl FileFailure {
-    fn new(id: &str, bytes: u64, format: Option<Format>, status: Status, error: String) -> Self {
+    fn new(source: &Source, format: Option<Format>, status: Status, error: String) -> Self {
         Self {
-            id: id.to_string(),
-            bytes,
+            id: source.id.clone(),
+            sha256: Some(source.sha256.clone()),
+            bytes: source.bytes.len() as u64,
             format,
             status,
             error,
@@ -52,6 +56,7 @@ impl Prepared {
         Self {
             document: Document {
                 id: f.id,
+                sha256: f.sha256,
                 path: path.to_path_buf(),
                 format: f.format.unwrap_or(Format::Text),
                 bytes: f.bytes,
@@ -70,20 +75,23 @@ impl Prepared {
 /// Read, decode and segment one file (a clause table's rows are its
 /// clauses). A file with no clauses is a failure with status `empty`.
 pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
-    let source =
-        read_source(path).map_err(|e| FileFailure::new("", 0, None, e.status(), e.to_string()))?;
-    let (id, bytes) = (source.id.clone(), source.bytes.len() as u64);
+    let source = read_source(path).map_err(|e| FileFailure {
+        id: doc_id_of(path, &[]),
+        sha256: None,
+        bytes: 0,
+        format: None,
+        status: e.status(),
+        error: e.to_string(),
+    })?;
     let format = source
         .format_or_error()
-        .map_err(|e| FileFailure::new(&id, bytes, None, e.status(), e.to_string()))?;
+        .map_err(|e| FileFailure::new(&source, None, e.status(), e.to_string()))?;
     let fail =
-        |status: Status, error: String| FileFailure::new(&id, bytes, Some(format), status, error);
+        |status: Status, error: String| FileFailure::new(&source, Some(format), status, error);
     let (segmented, clause_ids) = if format.is_clause_table() {
         let rows = policylens_store::read_clause_table(path)
             .map_err(|e| fail(Status::Malformed, e.to_string()))?;
-        let ids = rows.iter().map(|r| r.id.clone()).collect();
-        let seg = assemble_table(rows.iter().map(|r| (r.heading.clone(), r.text.clone())));
-        (seg, ids)
+        assemble_table(rows.into_iter().map(|r| (r.id, r.heading, r.text)))
     } else {
         let text = decode(&source).map_err(|e| fail(e.status(), e.to_string()))?;
         (policylens_segment::segment(format, &text), Vec::new())
@@ -95,8 +103,9 @@ pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
         ));
     }
     Ok(SegmentedFile {
-        id,
-        bytes,
+        id: source.id,
+        sha256: source.sha256,
+        bytes: source.bytes.len() as u64,
         format,
         segmented,
         clause_ids,
@@ -116,6 +125,7 @@ pub fn prepare(path: &Path, classifier: &Classifier) -> Prepared {
 fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepared {
     let SegmentedFile {
         id,
+        sha256,
         bytes,
         format,
         segmented,
@@ -126,8 +136,14 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
         match classifier.tokenize(&c.text) {
             Ok(t) => tokens.push(t),
             Err(e) => {
-                let msg = format!("{}: clause {}: {e}", path.display(), c.position);
-                let f = FileFailure::new(&id, bytes, Some(format), Status::Malformed, msg);
+                let f = FileFailure {
+                    id,
+                    sha256: Some(sha256),
+                    bytes,
+                    format: Some(format),
+                    status: Status::Malformed,
+                    error: format!("{}: clause {}: {e}", path.display(), c.position),
+                };
                 return Prepared::failed(path, f);
             }
         }
@@ -135,6 +151,7 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
     Prepared {
         document: Document {
             id,
+            sha256: Some(sha256),
             path: path.to_path_buf(),
             format,
             bytes,
@@ -149,15 +166,21 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
     }
 }
 
-/// Clauses of a table laid end to end as the document's text, with offsets.
-fn assemble_table(rows: impl Iterator<Item = (Option<String>, String)>) -> Segmented {
+/// Clauses of a table laid end to end as the document's text, with offsets,
+/// and each kept clause's id from the table (blank rows are skipped, so the
+/// ids are those of the rows kept, by the position of their clause).
+fn assemble_table(
+    rows: impl Iterator<Item = (Option<String>, Option<String>, String)>,
+) -> (Segmented, Vec<Option<String>>) {
     let mut seg = Segmented::default();
+    let mut ids = Vec::new();
     let mut offset = 0usize;
-    for (heading, text) in rows {
+    for (id, heading, text) in rows {
         let text = text.trim().to_string();
         if text.is_empty() {
             continue;
         }
+        ids.push(id);
         if !seg.text.is_empty() {
             seg.text.push_str("\n\n");
             offset += 2;
@@ -175,7 +198,7 @@ fn assemble_table(rows: impl Iterator<Item = (Option<String>, String)>) -> Segme
         });
         offset += len;
     }
-    seg
+    (seg, ids)
 }
 
 #[cfg(test)]
@@ -184,11 +207,11 @@ mod tests {
 
     #[test]
     fn table_rows_become_clauses_with_true_offsets() {
-        let seg = assemble_table(
+        let (seg, _) = assemble_table(
             [
-                (None, "First clause.".to_string()),
-                (Some("A > B".into()), " Zweite Klausel – ü ".into()),
-                (None, "  ".into()),
+                (None, None, "First clause.".to_string()),
+                (None, Some("A > B".into()), " Zweite Klausel – ü ".into()),
+                (None, None, "  ".into()),
             ]
             .into_iter(),
         );
@@ -201,5 +224,15 @@ mod tests {
             seg.clauses[1].heading,
             vec!["A".to_string(), "B".to_string()]
         );
+    }
+
+    #[test]
+    fn table_ids_follow_the_rows_kept_past_a_blank_row() {
+        let row = |id: &str, text: &str| (Some(id.to_string()), None, text.to_string());
+        let (seg, ids) =
+            assemble_table([row("a", "First."), row("b", " "), row("c", "Third.")].into_iter());
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["First.", "Third."]);
+        assert_eq!(ids, [Some("a".to_string()), Some("c".to_string())]);
     }
 }

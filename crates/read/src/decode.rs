@@ -230,11 +230,25 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_handed_on_as_an_input_is_unreadable_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("private");
+        std::fs::create_dir(&sub).unwrap();
+        let err = read_source(&sub).unwrap_err();
+        assert_eq!(err.status(), Status::Unreadable);
+        assert!(err.to_string().contains("private"), "{err}");
+    }
+
+    #[test]
     fn unsupported_sources_report_their_reason() {
         let dir = tempfile::tempdir().unwrap();
         let pdf = source_of(dir.path(), "policy.pdf", b"%PDF-1.5 ...");
         assert_eq!(pdf.format, None);
-        assert_eq!(pdf.id, policylens_core::doc_id_of(b"%PDF-1.5 ..."));
+        assert_eq!(pdf.sha256, policylens_core::content_sha256(b"%PDF-1.5 ..."));
+        assert_eq!(
+            pdf.id,
+            policylens_core::doc_id_of(&dir.path().join("policy.pdf"), b"%PDF-1.5 ...")
+        );
         let err = decode(&pdf).unwrap_err();
         assert_eq!(err.status(), Status::Unsupported);
         assert!(err

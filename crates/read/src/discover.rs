@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 /// (so `a/z.txt` comes before `b.txt`), skipping
 /// hidden files and directories (names starting with `.`). Every other
 /// regular file is returned, whatever its kind: unsupported files are reported
-/// later with a status rather than dropped here. Symlinks are followed.
-/// Fails only when a named input does not exist or a directory cannot be listed.
+/// later with a status rather than dropped here. Symlinks are followed, but
+/// a directory already walked (a link back up the tree, two links to one
+/// folder) is walked once. A directory below an input that cannot be listed
+/// is returned as an input itself, so that reading it reports it with status
+/// `unreadable` and the run goes on. Fails only when a named input does not
+/// exist or cannot be listed.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
     let _span = tracing::debug_span!("discover", inputs = inputs.len()).entered();
     let mut files = Vec::new();
@@ -39,12 +43,27 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
 
 /// Depth-first with an explicit stack so a deep tree cannot overflow the call stack.
 fn walk(root: &Path, files: &mut Vec<PathBuf>) -> Result<(), ReadError> {
+    let mut walked = std::collections::HashSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| ReadError::Unreadable {
-            path: dir.clone(),
-            source,
-        })?;
+        // Canonical paths name each directory once, however it was reached.
+        if let Ok(canonical) = std::fs::canonicalize(&dir) {
+            if !walked.insert(canonical) {
+                tracing::debug!(dir = %dir.display(), "already walked (symlink); skipped");
+                continue;
+            }
+        }
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(source) if dir.as_path() == root => {
+                return Err(ReadError::Unreadable { path: dir, source })
+            }
+            Err(_) => {
+                // Reading it fails too, and that failure becomes its row.
+                files.push(dir);
+                continue;
+            }
+        };
         let mut children: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| !is_hidden(path))
@@ -62,6 +81,8 @@ fn walk(root: &Path, files: &mut Vec<PathBuf>) -> Result<(), ReadError> {
                 files.push(child);
             }
         }
+        // Popped in reverse, so subdirectories are walked in path order.
+        subdirs.reverse();
         stack.extend(subdirs);
     }
     Ok(())
@@ -116,6 +137,19 @@ mod tests {
         fs::write(&hidden, "x").unwrap();
         let found = discover(&[hidden.clone(), a.clone()]).unwrap();
         assert_eq!(found, [hidden, a]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::write(root.join("a/p.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(".", root.join("a/self")).unwrap();
+        std::os::unix::fs::symlink("../a", root.join("a/up")).unwrap();
+        let found = discover(&[root.to_path_buf()]).unwrap();
+        assert_eq!(found, [root.join("a/p.txt")]);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use discover::discover;
 pub use error::ReadError;
 pub use sniff::sniff_format;
 
-use policylens_core::{doc_id_of, Format};
+use policylens_core::{content_sha256, doc_id_of, Format};
 use std::path::{Path, PathBuf};
 
 /// One input file's bytes, its document id and its sniffed format.
@@ -29,8 +29,10 @@ use std::path::{Path, PathBuf};
 pub struct Source {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
-    /// sha256 of `bytes` ([`doc_id_of`]).
+    /// The document id: path and bytes ([`doc_id_of`]).
     pub id: String,
+    /// sha256 of `bytes` alone ([`content_sha256`]).
+    pub sha256: String,
     /// `None` when the file is of a kind PolicyLens does not read; call
     /// [`Source::format_or_error`] for the reason.
     pub format: Option<Format>,
@@ -53,12 +55,20 @@ pub fn read_source(path: &Path) -> Result<Source, ReadError> {
     let _span = tracing::debug_span!("read_source", path = %path.display()).entered();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Unreadable {
         path: path.to_path_buf(),
-        source,
+        source: match std::fs::read_dir(path) {
+            // `discover` hands on the directories it could not list.
+            Err(listing) if path.is_dir() => std::io::Error::new(
+                listing.kind(),
+                format!("a directory that cannot be listed: {listing}"),
+            ),
+            _ => source,
+        },
     })?;
     let format = sniff_format(path, &bytes);
     Ok(Source {
         path: path.to_path_buf(),
-        id: doc_id_of(&bytes),
+        id: doc_id_of(path, &bytes),
+        sha256: content_sha256(&bytes),
         bytes,
         format,
     })

@@ -19,6 +19,7 @@ fn small_run(dir: &Path) -> LabeledRun {
         format: Some("html".into()),
         title: title.map(String::from),
         bytes: 100,
+        sha256: None,
         n_clauses: n,
         status: status.into(),
         error: (status != "ok").then(|| format!("policies/{id}.html: <b>empty</b>")),

@@ -148,6 +148,11 @@ fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentRow>> {
     let status = strings(df, "status", path)?;
     let error = strings(df, "error", path)?;
     let text = strings(df, "text", path)?;
+    // Runs written before the column existed have none.
+    let sha256 = match df.column("sha256") {
+        Ok(_) => strings(df, "sha256", path)?,
+        Err(_) => vec![None; df.height()],
+    };
     let n_clauses: Vec<u32> = numbers(df, "n_clauses", path)?;
     let bytes: Vec<u64> = column(df, "bytes", path)?
         .cast(&DataType::UInt64)
@@ -164,6 +169,7 @@ fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentRow>> {
             format: format[i].clone(),
             title: title[i].clone(),
             bytes: bytes[i],
+            sha256: sha256[i].clone(),
             n_clauses: n_clauses[i],
             status: status[i].clone().unwrap_or_default(),
             error: error[i].clone(),
@@ -225,6 +231,7 @@ mod tests {
             format: Some("markdown".into()),
             title: Some(format!("Policy {id}")),
             bytes: 42,
+            sha256: None,
             n_clauses: n,
             status: "ok".into(),
             error: None,

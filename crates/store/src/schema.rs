@@ -15,6 +15,7 @@ pub fn documents_schema() -> Schema {
         Field::new("format".into(), DataType::String),
         Field::new("title".into(), DataType::String),
         Field::new("bytes".into(), DataType::UInt64),
+        Field::new("sha256".into(), DataType::String),
         Field::new("n_clauses".into(), DataType::UInt32),
         Field::new("status".into(), DataType::String),
         Field::new("error".into(), DataType::String),

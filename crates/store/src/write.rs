@@ -18,6 +18,9 @@ pub struct DocumentRow {
     pub format: Option<String>,
     pub title: Option<String>,
     pub bytes: u64,
+    /// sha256 of the file's bytes: equal for copies of one file under
+    /// other names (`doc_id` differs). `None` when they could not be read.
+    pub sha256: Option<String>,
     pub n_clauses: u32,
     pub status: String,
     pub error: Option<String>,
@@ -122,6 +125,7 @@ pub fn documents_frame(rows: &[DocumentRow]) -> PolarsResult<DataFrame> {
                 "bytes".into(),
                 rows.iter().map(|r| r.bytes).collect::<Vec<u64>>(),
             ),
+            col("sha256", rows.iter().map(|r| r.sha256.as_deref()).collect()),
             Column::new(
                 "n_clauses".into(),
                 rows.iter().map(|r| r.n_clauses).collect::<Vec<u32>>(),
@@ -257,6 +261,7 @@ mod tests {
             format: Some("html".into()),
             title: None,
             bytes: 10,
+            sha256: Some("ab".into()),
             n_clauses: 3,
             status: "ok".into(),
             error: None,
