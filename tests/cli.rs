@@ -287,6 +287,15 @@ fn a_missing_model_names_the_file_and_the_fix() {
     assert!(!tmp.path().join("o/clauses.parquet").exists());
 }
 
+#[test]
+fn argument_errors_stop_with_101_not_a_document_count() {
+    // 2 would read as "two documents failed".
+    let bad = policylens(&["label", "datasets/examples", "--chunk", "many"]);
+    assert_eq!(bad.status.code(), Some(101));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--chunk"));
+    assert_eq!(policylens(&["--help"]).status.code(), Some(0));
+}
+
 /// `n` clauses of three practices worded apart, the first `n_train` in the
 /// train split and the rest in validation, as `clauses.jsonl` in `dir`.
 fn three_practices(dir: &Path, n: usize, n_train: usize) -> PathBuf {

@@ -190,6 +190,18 @@ fn fetch_model(repo_id: &str, out: &std::path::Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// clap's own exit code for bad arguments (2) would read as "two documents
+/// failed" under `label`'s exit status, so an argument error stops with 101
+/// like any error that stops a run; `--help` and `--version` exit 0.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::from(101)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     keep_freed_memory();
     tracing_subscriber::fmt()
@@ -204,7 +216,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command {
         Command::Label(a) => label(a),
         Command::Train(a) if a.fine_tune.fine_tune => finetune::run(*a),
