@@ -13,7 +13,7 @@
 
 use crate::{Result, StoreError};
 use polars::prelude::*;
-use policylens_core::LabelSet;
+use policylens_core::{LabelSet, OPP115_CATEGORIES};
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
@@ -51,6 +51,20 @@ fn malformed(path: &Path, message: impl Into<String>) -> StoreError {
 fn is_artefact(text: &str) -> bool {
     let t = text.trim();
     t.is_empty() || (t.starts_with('#') && (t.ends_with('?') || t.ends_with('!')) && t.len() <= 8)
+}
+
+/// Whether the first row of a two-column CSV without a `text` column is
+/// data (`text,label`) rather than a header: its first cell reads like
+/// prose or is a spreadsheet artefact (`#NAME?`, as the OPP-115 splits
+/// hold), or its second cell names a label or an OPP-115 category.
+fn reads_like_data(text: &str, label: &str) -> bool {
+    let label = label.trim().to_lowercase();
+    text.trim().contains(char::is_whitespace)
+        || is_artefact(text)
+        || LabelSet::policylens().names().contains(&label)
+        || OPP115_CATEGORIES
+            .iter()
+            .any(|(category, _)| category.to_lowercase() == label)
 }
 
 fn split_labels(s: &str) -> Vec<String> {
@@ -123,12 +137,7 @@ fn read_csv(path: &Path) -> Result<Vec<TableClause>> {
         .collect();
     let (header, data_first): (Vec<String>, bool) = if lower.iter().any(|h| h == "text") {
         (lower, false)
-    } else if first.len() == 2
-        && first
-            .get(0)
-            .is_some_and(|c| c.trim().contains(char::is_whitespace))
-    {
-        // A header names columns; a first cell that reads like prose is data.
+    } else if first.len() == 2 && reads_like_data(&first[0], &first[1]) {
         (vec!["text".into(), "label".into()], true)
     } else {
         return Err(malformed(
@@ -322,6 +331,27 @@ mod tests {
             a.gold[0][l.index("collection").unwrap()] && a.gold[0][l.index("sharing").unwrap()]
         );
         assert!(a.gold[1][l.index("contact").unwrap()]);
+    }
+
+    #[test]
+    fn headerless_csv_may_open_on_an_artefact_or_a_one_word_clause() {
+        let tmp = tempfile::tempdir().unwrap();
+        let l = LabelSet::policylens();
+        for first in [
+            "#NAME?,User Choice/Control",
+            "\"Privacy \",Introductory/Generic",
+        ] {
+            let body = format!("{first}\n\"We keep logs for 30 days.\",Data Retention\n");
+            let p = write(tmp.path(), "subset.csv", &body);
+            let a = read_annotated(&p, None, &l).unwrap();
+            let last = a.texts.len() - 1;
+            assert_eq!(a.texts[last], "We keep logs for 30 days.", "{first}");
+            assert!(a.gold[last][l.index("retention").unwrap()], "{first}");
+        }
+        // A two-column header that names no label is still refused.
+        let p = write(tmp.path(), "other.csv", "body,category\nWe collect.,x\n");
+        let err = read_annotated(&p, None, &l).unwrap_err();
+        assert!(err.to_string().contains("no `text` column"), "{err}");
     }
 
     #[test]
