@@ -85,7 +85,13 @@ pub fn evaluate(
         });
     }
     let counted: Vec<usize> = match include {
-        Some(ix) => ix.to_vec(),
+        // A label named twice (by its name and its OPP-115 category) counts once.
+        Some(ix) => {
+            let mut ix = ix.to_vec();
+            ix.sort_unstable();
+            ix.dedup();
+            ix
+        }
         None => (0..rows.len()).filter(|&j| rows[j].support > 0).collect(),
     };
     let excluded = (0..rows.len())
@@ -179,5 +185,18 @@ mod tests {
             all.macro_f1 < r.macro_f1,
             "an unsupported label with a false positive lowers the average"
         );
+    }
+
+    #[test]
+    fn a_label_included_twice_is_averaged_once() {
+        let labels = LabelSet::new(["a", "b"]).unwrap();
+        // a is perfect, b never found: counting a twice would lift both averages.
+        let gold = vec![vec![true, false], vec![true, true]];
+        let pred = vec![vec![true, false], vec![true, false]];
+        let once = evaluate(&labels, &gold, &pred, Some(&[0, 1]));
+        let twice = evaluate(&labels, &gold, &pred, Some(&[0, 1, 0]));
+        assert!((once.macro_f1 - 0.5).abs() < 1e-9);
+        assert_eq!(once.macro_f1, twice.macro_f1);
+        assert_eq!(once.micro_f1, twice.micro_f1);
     }
 }
