@@ -66,8 +66,11 @@ pub fn has_words(text: &str) -> bool {
 /// The extracted text is every emitted unit joined by a blank line: headings
 /// on their own line (so clause offsets point into real text) and clauses,
 /// a grouped lead-in and its items one line each. Headings are not clauses:
-/// they form the heading path of the clauses below them, and headings with no
-/// clause after them (a page's trailing link labels) are left out.
+/// they form the heading path of the clauses below them. Headings with no
+/// clause after them (a closing `Last updated March 2024` line, a page's
+/// trailing labels) are not lost: together they are a last clause, under the
+/// path above them. A document of headings alone has no clauses (its status
+/// is `empty`).
 pub fn assemble(title: Option<String>, blocks: Vec<Block>) -> Segmented {
     let blocks: Vec<Block> = blocks
         .into_iter()
@@ -91,11 +94,14 @@ pub fn assemble(title: Option<String>, blocks: Vec<Block>) -> Segmented {
     let mut out = Output::default();
     let mut path: Vec<(u8, String)> = Vec::new();
     let mut pending: Vec<String> = Vec::new();
+    // How much of `path` is above the pending headings.
+    let mut settled = 0;
     let mut i = 0;
     while i < blocks.len() {
         let lines = match &blocks[i] {
             Block::Heading { level, text } => {
                 path.retain(|(l, _)| l < level);
+                settled = settled.min(path.len());
                 path.push((*level, text.clone()));
                 pending.push(text.clone());
                 i += 1;
@@ -125,7 +131,17 @@ pub fn assemble(title: Option<String>, blocks: Vec<Block>) -> Segmented {
         for text in pending.drain(..) {
             out.push(&text);
         }
+        settled = path.len();
         out.push_clause(heading, &lines.join("\n"));
+    }
+    // A page of headings alone (a title over a script-rendered body) holds
+    // no policy text: it stays without clauses, so its status says `empty`.
+    if !pending.is_empty() && !out.clauses.is_empty() {
+        let heading = path[..settled]
+            .iter()
+            .map(|(_, text)| text.clone())
+            .collect();
+        out.push_clause(heading, &pending.join("\n"));
     }
     Segmented {
         title,
@@ -285,19 +301,25 @@ mod tests {
     }
 
     #[test]
-    fn trailing_and_wordless_units_are_dropped() {
+    fn wordless_units_are_dropped_and_trailing_headings_kept() {
         let seg = assemble(
             None,
             vec![
                 p("•"),
+                h(1, "Policy"),
                 h(2, "Intro"),
                 p("Text."),
                 h(2, "Company"),
-                h(2, "Jobs"),
+                h(3, "Jobs"),
             ],
         );
-        assert_eq!(seg.text, "Intro\n\nText.");
-        assert_eq!(seg.clauses.len(), 1);
+        assert_eq!(seg.text, "Policy\n\nIntro\n\nText.\n\nCompany\nJobs");
+        assert_eq!(seg.clauses.len(), 2);
+        assert_eq!(seg.clauses[1].text, "Company\nJobs");
+        assert_eq!(seg.clauses[1].heading, ["Policy"]);
+        assert_offsets(&seg);
+        let only = assemble(None, vec![h(1, "Title"), h(2, "Subtitle")]);
+        assert!(only.clauses.is_empty(), "headings alone are no policy text");
         assert!(assemble(None, vec![]).clauses.is_empty());
     }
 

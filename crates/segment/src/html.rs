@@ -38,7 +38,7 @@ pub fn segment_html(html: &str) -> Segmented {
     let furniture: Vec<NodeId> = body
         .descendants()
         .filter(|n| !dropped.contains(&n.id()))
-        .filter(|n| is_furniture(*n, &stats, total))
+        .filter(|n| is_furniture(*n, &stats, total, &dropped))
         .map(|n| n.id())
         .collect();
     dropped.extend(furniture);
@@ -163,7 +163,12 @@ fn measure(root: NodeRef<Node>, dropped: &HashSet<NodeId>) -> HashMap<NodeId, St
 /// Page furniture that is not always dropped: headers, footers, sidebars,
 /// banners and menus, told by tag, role and class/id words, kept when they
 /// hold much of the page's text (a page wrapped in one `<form>`).
-fn is_furniture(node: NodeRef<Node>, stats: &HashMap<NodeId, Stats>, total: Stats) -> bool {
+fn is_furniture(
+    node: NodeRef<Node>,
+    stats: &HashMap<NodeId, Stats>,
+    total: Stats,
+    dropped: &HashSet<NodeId>,
+) -> bool {
     let Some(el) = element(node) else {
         return false;
     };
@@ -179,9 +184,21 @@ fn is_furniture(node: NodeRef<Node>, stats: &HashMap<NodeId, Stats>, total: Stat
         .attr("role")
         .map(|r| r.trim().to_lowercase())
         .unwrap_or_default();
-    let marked = boilerplate::marked_by_names(el.attr("class").into_iter().chain(el.id()));
+    let mut marked = marked_by_names(el, true);
     if marked == Marked::Cookie {
-        return boilerplate::reads_like_consent_prompt(&text_of(node));
+        let titled = node
+            .descendants()
+            .any(|d| element(d).is_some_and(|e| is_heading(e.name())));
+        if boilerplate::reads_like_consent_prompt(&text_of(node), has_consent_control(node), titled)
+        {
+            return true;
+        }
+        // The policy's own part on cookies: judged by its other words.
+        marked = marked_by_names(el, false);
+    }
+    if marked == Marked::Topic && is_policy_section(node, s, stats, dropped) {
+        // The `id` is the section's anchor; its `class` still counts.
+        marked = marked_by_class(el, false);
     }
     let header = name == "header" || role == "banner" || marked == Marked::Header;
     if header {
@@ -200,13 +217,130 @@ fn is_furniture(node: NodeRef<Node>, stats: &HashMap<NodeId, Stats>, total: Stat
     {
         return true;
     }
-    if marked == Marked::Furniture {
+    if matches!(marked, Marked::Furniture | Marked::Topic) {
         return true;
     }
     if marked == Marked::Menu {
         return s.link * 10 >= s.text * 3 || s.text < 200;
     }
     matches!(name, "ul" | "ol") && is_menu(node, stats)
+}
+
+/// What an element's `class` and `id` words say about it, cookie words
+/// included or not. A topic word (`share`, `ads`) in a `class` names a
+/// widget; in an `id` it may be a policy section's anchor, which
+/// [`is_policy_section`] tells.
+fn marked_by_names(el: &Element, cookies: bool) -> Marked {
+    let by_id = if cookies {
+        boilerplate::marked_by_names(el.id())
+    } else {
+        boilerplate::marked_ignoring_cookies(el.id())
+    };
+    marked_by_class(el, cookies).max(by_id)
+}
+
+fn marked_by_class(el: &Element, cookies: bool) -> Marked {
+    let marked = if cookies {
+        boilerplate::marked_by_names(el.attr("class"))
+    } else {
+        boilerplate::marked_ignoring_cookies(el.attr("class"))
+    };
+    match marked {
+        Marked::Topic => Marked::Furniture,
+        marked => marked,
+    }
+}
+
+/// Whether a cookie-named element has a banner's consent control: a
+/// button or link saying `Accept`, `I agree`, `Got it`.
+fn has_consent_control(node: NodeRef<Node>) -> bool {
+    node.descendants().any(|d| {
+        let Some(e) = element(d) else { return false };
+        let role_button = e
+            .attr("role")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("button"));
+        match e.name() {
+            "input" => e.attr("value").is_some_and(boilerplate::is_consent_control),
+            "button" | "a" => boilerplate::is_consent_control(&text_of(d)),
+            _ => role_button && boilerplate::is_consent_control(&text_of(d)),
+        }
+    })
+}
+
+/// Whether an element whose `id` has a topic word (`about_our_ads`,
+/// `How Do We Share Your Personal Information?`) is a section of the policy
+/// rather than a widget on that topic (share buttons, an ad slot, a login
+/// box): it is not made of links, and it is a heading, opens with its own
+/// heading over prose, or holds sentences and no form controls.
+fn is_policy_section(
+    node: NodeRef<Node>,
+    s: Stats,
+    stats: &HashMap<NodeId, Stats>,
+    dropped: &HashSet<NodeId>,
+) -> bool {
+    if s.text == 0 || s.link * 10 >= s.text * 3 {
+        return false;
+    }
+    if element(node).is_some_and(|e| is_heading(e.name())) {
+        return true;
+    }
+    if let Some(heading) = opening_heading(node, dropped) {
+        let heading = stats.get(&heading.id()).copied().unwrap_or_default();
+        if s.prose().saturating_sub(heading.prose()) >= 20 {
+            return true;
+        }
+    }
+    let controls = node.descendants().any(|d| {
+        element(d).is_some_and(|e| {
+            matches!(
+                e.name(),
+                "form" | "input" | "button" | "select" | "textarea"
+            )
+        })
+    });
+    let text = visible_text(node, dropped);
+    !controls && !boilerplate::is_copyright_notice(&text) && boilerplate::reads_as_prose(&text)
+}
+
+/// The heading holding an element's first visible text, if it has one.
+fn opening_heading<'a>(
+    node: NodeRef<'a, Node>,
+    dropped: &HashSet<NodeId>,
+) -> Option<NodeRef<'a, Node>> {
+    let visible = |d: &NodeRef<Node>| {
+        !d.ancestors()
+            .take_while(|a| a.id() != node.id())
+            .any(|a| dropped.contains(&a.id()))
+    };
+    let first = node
+        .descendants()
+        .filter(|d| d.value().as_text().is_some_and(|t| !t.trim().is_empty()))
+        .find(visible)?;
+    first
+        .ancestors()
+        .take_while(|a| a.id() != node.id())
+        .find(|a| element(*a).is_some_and(|e| is_heading(e.name())))
+}
+
+/// The text under an element, skipping dropped subtrees.
+fn visible_text(node: NodeRef<Node>, dropped: &HashSet<NodeId>) -> String {
+    let mut out = String::new();
+    let mut skipping: Option<NodeId> = None;
+    for edge in node.traverse() {
+        match edge {
+            Edge::Open(d) if skipping.is_none() => {
+                if dropped.contains(&d.id()) {
+                    skipping = Some(d.id());
+                } else if let Some(text) = d.value().as_text() {
+                    out.push_str(text);
+                    out.push(' ');
+                }
+            }
+            Edge::Close(d) if skipping == Some(d.id()) => skipping = None,
+            _ => {}
+        }
+    }
+    normalize(&out)
 }
 
 /// Whether an element sits inside `<main>`/`<article>`, where header and footer
@@ -440,12 +574,6 @@ fn is_block(name: &str) -> bool {
     )
 }
 
-/// Whether a bold line is short and unpunctuated enough to be a heading.
-fn heading_shaped(text: &str) -> bool {
-    let words = text.split_whitespace().count();
-    words <= 14 && text.chars().count() <= 120 && !text.ends_with(['.', ',', ';', ':'])
-}
-
 /// The open block elements, innermost last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
@@ -467,6 +595,9 @@ struct Walker<'t> {
     blocks: Vec<Block>,
     ctx: Vec<Ctx>,
     buf: String,
+    /// The buffered text outside links (words apart), to tell a sentence
+    /// with links from a link bar.
+    unlinked: String,
     chars: usize,
     bold_chars: usize,
     link_chars: usize,
@@ -478,6 +609,8 @@ struct Walker<'t> {
     line_start: usize,
     /// `chars`, `bold_chars` and `link_chars` where the current line starts.
     line_counts: (usize, usize, usize),
+    /// Where the current line starts in `unlinked`.
+    line_unlinked: usize,
     row: Vec<String>,
     last_heading: u8,
 }
@@ -489,6 +622,7 @@ impl<'t> Walker<'t> {
             blocks: Vec::new(),
             ctx: Vec::new(),
             buf: String::new(),
+            unlinked: String::new(),
             chars: 0,
             bold_chars: 0,
             link_chars: 0,
@@ -498,6 +632,7 @@ impl<'t> Walker<'t> {
             breaks: 0,
             line_start: 0,
             line_counts: (0, 0, 0),
+            line_unlinked: 0,
             row: Vec::new(),
             last_heading: 1,
         }
@@ -553,6 +688,10 @@ impl<'t> Walker<'t> {
         }
         if self.link > 0 {
             self.link_chars += n;
+        } else {
+            self.unlinked.push(' ');
+            self.unlinked.push_str(text);
+            self.unlinked.push(' ');
         }
     }
 
@@ -579,6 +718,7 @@ impl<'t> Walker<'t> {
             "a" => {
                 self.link += 1;
                 self.links += 1;
+                self.unlinked.push(boilerplate::LINK_MARK);
             }
             "br" => return self.line_break(),
             "img" => self.buf.push(' '),
@@ -680,6 +820,7 @@ impl<'t> Walker<'t> {
             self.buf.push(' ');
             self.line_start = self.buf.len();
             self.line_counts = (self.chars, self.bold_chars, self.link_chars);
+            self.line_unlinked = self.unlinked.len();
         }
     }
 
@@ -694,7 +835,9 @@ impl<'t> Walker<'t> {
         }
         let line_chars = self.chars - chars;
         let line_bold = self.bold_chars - bold;
-        if line_bold * 10 < line_chars * 9 || !heading_shaped(&normalize(&self.buf[start..])) {
+        if line_bold * 10 < line_chars * 9
+            || !boilerplate::heading_shaped(&normalize(&self.buf[start..]))
+        {
             return false;
         }
         let inside_heading = self.ctx.iter().any(|c| matches!(c, Ctx::Heading(_)));
@@ -702,10 +845,14 @@ impl<'t> Walker<'t> {
             return false;
         }
         let line = self.buf.split_off(start);
+        let line_unlinked = self
+            .unlinked
+            .split_off(self.line_unlinked.min(self.unlinked.len()));
         let line_links = self.link_chars - link;
         (self.chars, self.bold_chars, self.link_chars) = (chars, bold, link);
         self.flush();
         self.buf = line;
+        self.unlinked = line_unlinked;
         (self.chars, self.bold_chars, self.link_chars) = (line_chars, line_bold, line_links);
         self.flush();
         true
@@ -713,8 +860,10 @@ impl<'t> Walker<'t> {
 
     fn reset(&mut self) {
         self.buf.clear();
+        self.unlinked.clear();
         self.line_start = 0;
         self.line_counts = (0, 0, 0);
+        self.line_unlinked = 0;
         self.chars = 0;
         self.bold_chars = 0;
         self.link_chars = 0;
@@ -726,7 +875,7 @@ impl<'t> Walker<'t> {
         if self.chars == 0 || self.bold_chars * 10 < self.chars * 9 || self.in_item() {
             return false;
         }
-        heading_shaped(text)
+        boilerplate::heading_shaped(text)
     }
 
     /// Emits the buffered text as a block of the innermost open kind.
@@ -735,6 +884,7 @@ impl<'t> Walker<'t> {
             return;
         }
         let text = normalize(&self.buf);
+        let unlinked = std::mem::take(&mut self.unlinked);
         let (chars, links, link_chars) = (self.chars, self.links, self.link_chars);
         let bold_heading = self.bold_heading(&text);
         self.reset();
@@ -755,7 +905,7 @@ impl<'t> Walker<'t> {
                 self.last_heading = level;
                 Block::Heading { level, text }
             }
-            _ if boilerplate::is_link_block(&text, chars, link_chars, links) => return,
+            _ if boilerplate::is_link_block(&text, &unlinked, chars, link_chars, links) => return,
             Some(Ctx::Item(depth)) => Block::ListItem { depth, text },
             _ if bold_heading => Block::Heading {
                 level: (self.last_heading + 1).min(6),
@@ -863,6 +1013,108 @@ mod tests {
         );
         let seg = segment_html(&html);
         assert!(seg.text.contains("To stop cookies"), "{}", seg.text);
+    }
+
+    /// A page with enough policy prose that the sections under test are
+    /// small next to it, as real sections are.
+    fn page_with(sections: &str) -> String {
+        format!(
+            "<body><main><h1>Privacy Policy</h1><p>{}</p>{sections}</main></body>",
+            "We describe here how we handle the information you give us. ".repeat(40)
+        )
+    }
+
+    #[test]
+    fn cookie_named_sections_without_a_prompt_are_kept() {
+        let seg = segment_html(&page_with(concat!(
+            "<h4 id='cookies'>Cookies</h4><p>We use cookies to remember you.</p>",
+            "<div class='gdpr-notice'><p>We disclose data only to our processors.</p></div>",
+            "<h3 id='cookie-consent'>Cookie consent</h3><p>You choose which cookies we set.</p>",
+            "<div class='cookie-bar'>We use cookies. <a href='#'>Got it!</a></div>",
+            "<div id='cookie-law'>By continuing to browse you agree to our use of cookies.</div>",
+        )));
+        assert_offsets(&seg);
+        for kept in [
+            "Cookies",
+            "We use cookies to remember you.",
+            "We disclose data only to our processors.",
+            "Cookie consent",
+        ] {
+            assert!(seg.text.contains(kept), "{kept:?} missing: {}", seg.text);
+        }
+        for leak in ["Got it", "By continuing to browse"] {
+            assert!(!seg.text.contains(leak), "{leak:?} leaked: {}", seg.text);
+        }
+        let remember = seg
+            .clauses
+            .iter()
+            .find(|c| c.text == "We use cookies to remember you.")
+            .unwrap();
+        assert_eq!(remember.heading_path(), "Privacy Policy > Cookies");
+    }
+
+    #[test]
+    fn sections_whose_id_names_a_topic_are_kept() {
+        // As on walmart.com, mlb.com and msn.com (OPP-115): ids made from
+        // section titles, holding `share` or `ads`.
+        let seg = segment_html(&page_with(concat!(
+            "<div class='privacy-block nav-item' id='How Do We Share Your Personal Information?'>",
+            "<h2>How Do We Share Your Personal Information?</h2>",
+            "<div class='summary'>We will not sell or rent your personal information. ",
+            "We may share your personal information in limited circumstances, such as ",
+            "to conduct our business, when legally required, or with your consent. ",
+            "<a href='#'>Learn More</a></div></div>",
+            "<ul><li id='about_our_ads'><em>Network Advertisers</em><p>We allow select third ",
+            "parties, such as those who deliver advertisements, to set cookies on our Services.",
+            "</p></li></ul>",
+            "<div id='pspBingSharingInformationModule'><label>Reasons We Share</label>",
+            "<p>We share your personal information with your consent.</p></div>",
+            "<h3 id='sharing'>Sharing</h3>",
+            "<div id='share-tools'><a href='/t'>Tweet</a> <a href='/f'>Share on Facebook</a></div>",
+            "<div id='ad-slot-top'>Advertisement</div>",
+            "<div id='login-box'><p>Sign in to your account to see your orders.</p>",
+            "<input type='text'><button>Sign in</button></div>",
+            "<div id='copyright'>Copyright 2015 Acme Inc. Use of this site constitutes ",
+            "acceptance of our terms.</div>",
+        )));
+        assert_offsets(&seg);
+        for kept in [
+            "How Do We Share Your Personal Information?",
+            "We will not sell or rent your personal information.",
+            "Network Advertisers",
+            "deliver advertisements",
+            "We share your personal information with your consent.",
+            "Sharing",
+        ] {
+            assert!(seg.text.contains(kept), "{kept:?} missing: {}", seg.text);
+        }
+        for leak in [
+            "Tweet",
+            "Facebook",
+            "Advertisement",
+            "orders",
+            "constitutes",
+        ] {
+            assert!(!seg.text.contains(leak), "{leak:?} leaked: {}", seg.text);
+        }
+    }
+
+    #[test]
+    fn sentences_with_links_are_not_navigation() {
+        let seg = segment_html(&page_with(concat!(
+            "<p>You can:</p><ul><li>ask us <a href='/a'>to correct</a> or ",
+            "<a href='/b'>delete your data</a></li></ul>",
+            "<p><a href='/'>Home</a> | <a href='/about'>About</a> | <a href='/jobs'>Jobs</a></p>",
+        )));
+        assert_offsets(&seg);
+        assert!(
+            seg.clauses
+                .iter()
+                .any(|c| c.text == "You can:\n- ask us to correct or delete your data"),
+            "{:?}",
+            texts(&seg)
+        );
+        assert!(!seg.text.contains("Jobs"), "{}", seg.text);
     }
 
     #[test]

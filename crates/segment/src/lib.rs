@@ -121,7 +121,7 @@ mod samples {
         let seg = segment(Format::Text, &text);
         check(
             &seg,
-            &["Search models", "[TOS](#)", "System theme", "[Datasets](#)"],
+            &["Search models", "[TOS](#)", "[Datasets](#)"],
             &[
                 "The Company collects information directly provided by Users",
                 "- Stripe | Payment | United States",
@@ -147,6 +147,12 @@ mod samples {
                 .ends_with("A. Information you provide directly"),
             "{}",
             lead_in.heading_path()
+        );
+        // The page's closing labels are kept as its last clause, not lost;
+        // the link menus under them are dropped.
+        assert_eq!(
+            seg.clauses.last().map(|c| c.text.as_str()),
+            Some("System theme\nCompany\nWebsite")
         );
     }
 }

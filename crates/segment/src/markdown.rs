@@ -6,8 +6,12 @@ use policylens_core::Segmented;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 /// Cuts Markdown into clauses. ATX and setext headings give the heading path
-/// (the first is the title); soft-wrapped lines are one paragraph; tables
-/// (GFM) give one clause per row; inline HTML tags are dropped, their text kept.
+/// (the first is the title), and so does a paragraph set all in bold that
+/// is shaped like a heading (`**1\. GENERAL INFORMATION**`, alone or as a
+/// line ended by a hard break), one level below the last ATX or setext
+/// heading; soft-wrapped lines are one paragraph;
+/// tables (GFM) give one clause per row; inline HTML tags are dropped, their
+/// text kept.
 pub fn segment_markdown(markdown: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_markdown", bytes = markdown.len()).entered();
     let options = Options::ENABLE_TABLES
@@ -19,11 +23,7 @@ pub fn segment_markdown(markdown: &str) -> Segmented {
         state.event(event);
     }
     state.flush();
-    let title = state.blocks.iter().find_map(|b| match b {
-        Block::Heading { text, .. } => Some(text.clone()),
-        _ => None,
-    });
-    assemble(title, state.blocks)
+    assemble(state.title, state.blocks)
 }
 
 #[derive(Default)]
@@ -40,6 +40,18 @@ struct State {
     links: usize,
     link_depth: usize,
     link_chars: usize,
+    /// The buffered text outside links (words apart), to tell a sentence
+    /// with links from a link bar.
+    unlinked: String,
+    /// Open `**strong**` spans, non-whitespace characters buffered, and how
+    /// many of them are bold.
+    bold: usize,
+    chars: usize,
+    bold_chars: usize,
+    /// Level of the last ATX or setext heading (a bold heading sits below it).
+    last_heading: u8,
+    /// The first ATX or setext heading.
+    title: Option<String>,
 }
 
 impl State {
@@ -52,7 +64,8 @@ impl State {
             | Event::InlineMath(text)
             | Event::DisplayMath(text) => self.push_text(&text),
             Event::Html(html) | Event::InlineHtml(html) => self.push_text(&strip_tags(&html)),
-            Event::SoftBreak | Event::HardBreak => self.buf.push(' '),
+            Event::SoftBreak => self.buf.push(' '),
+            Event::HardBreak => self.hard_break(),
             Event::Rule => self.flush(),
             Event::FootnoteReference(_) | Event::TaskListMarker(_) => {}
         }
@@ -63,8 +76,17 @@ impl State {
             return;
         }
         self.buf.push_str(text);
+        let n = text.chars().filter(|c| !c.is_whitespace()).count();
+        self.chars += n;
+        if self.bold > 0 {
+            self.bold_chars += n;
+        }
         if self.link_depth > 0 {
-            self.link_chars += text.chars().filter(|c| !c.is_whitespace()).count();
+            self.link_chars += n;
+        } else {
+            self.unlinked.push(' ');
+            self.unlinked.push_str(text);
+            self.unlinked.push(' ');
         }
     }
 
@@ -92,9 +114,11 @@ impl State {
                 self.in_cell = true;
             }
             Tag::Image { .. } => self.images += 1,
+            Tag::Strong => self.bold += 1,
             Tag::Link { .. } => {
                 self.link_depth += 1;
                 self.links += 1;
+                self.unlinked.push(boilerplate::LINK_MARK);
             }
             Tag::CodeBlock(_)
             | Tag::BlockQuote(_)
@@ -139,14 +163,41 @@ impl State {
             }
             TagEnd::Image => self.images = self.images.saturating_sub(1),
             TagEnd::Link => self.link_depth = self.link_depth.saturating_sub(1),
+            TagEnd::Strong => self.bold = self.bold.saturating_sub(1),
+            // Inline spans end inside their paragraph.
+            TagEnd::Emphasis | TagEnd::Strikethrough | TagEnd::Superscript | TagEnd::Subscript => {}
             _ => self.flush(),
         }
     }
 
+    /// A hard break after a bold, heading-shaped first line of a paragraph
+    /// (`**Cookies**  ` then the text, as HTML's `<b>Cookies</b><br>`) ends
+    /// that line as a heading of its own.
+    fn hard_break(&mut self) {
+        if self.bold_line() && boilerplate::heading_shaped(&normalize(&self.buf)) {
+            self.flush();
+        } else {
+            self.buf.push(' ');
+        }
+    }
+
+    /// Whether the buffered text is set in bold, outside headings, list
+    /// items and table cells.
+    fn bold_line(&self) -> bool {
+        self.heading.is_none()
+            && self.items.is_empty()
+            && !self.in_cell
+            && self.chars > 0
+            && self.bold_chars * 10 >= self.chars * 9
+    }
+
     fn reset(&mut self) {
         self.buf.clear();
+        self.unlinked.clear();
         self.links = 0;
         self.link_chars = 0;
+        self.chars = 0;
+        self.bold_chars = 0;
     }
 
     fn flush(&mut self) {
@@ -155,18 +206,32 @@ impl State {
         }
         let text = normalize(&self.buf);
         let chars = text.chars().filter(|c| !c.is_whitespace()).count();
-        let navigation = boilerplate::is_link_block(&text, chars, self.link_chars, self.links)
-            && self.links >= 2;
+        let navigation = self.links >= 2
+            && boilerplate::is_link_block(
+                &text,
+                &self.unlinked,
+                chars,
+                self.link_chars,
+                self.links,
+            );
+        let bold = self.bold_line();
         self.reset();
         if text.is_empty() {
             return;
         }
         let block = if let Some(level) = self.heading {
+            self.last_heading = level;
+            self.title.get_or_insert_with(|| text.clone());
             Block::Heading { level, text }
         } else if navigation {
             return;
         } else if let Some(&depth) = self.items.last() {
             Block::ListItem { depth, text }
+        } else if bold && boilerplate::heading_shaped(&text) {
+            Block::Heading {
+                level: (self.last_heading.max(1) + 1).min(6),
+                text,
+            }
         } else {
             Block::Paragraph(text)
         };
@@ -251,6 +316,60 @@ We collect:
         assert_eq!(paths[2], "Acme Privacy Policy > Sharing");
         assert_eq!(paths[5], "Acme Privacy Policy > Sharing > Partners");
         assert!(!seg.text.contains("Jobs"));
+    }
+
+    #[test]
+    fn sentences_with_links_are_not_navigation() {
+        // As on BBC.md and TikTok.md (OTA).
+        let seg = segment_markdown(
+            "You can:\n\n* ask us [to correct](/a) or [delete your data](/b)\n\n\
+             [Home](/) | [About](/about) | [Jobs](/jobs)\n\n[Models](/m)[Datasets](/d)\n\n\
+             * **Information used**: [Information You Provide](#a), \
+             [Automatically Collected Information](#b), and [Information From Others](#c).\n",
+        );
+        assert_offsets(&seg);
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["You can:\n- ask us to correct or delete your data\n\
+              - Information used: Information You Provide, Automatically Collected \
+              Information, and Information From Others."]
+        );
+    }
+
+    #[test]
+    fn bold_paragraphs_are_headings() {
+        let seg = segment_markdown(
+            "# Terms and Privacy\n\n**1\\. GENERAL INFORMATION**\n\nWe run the site.\n\n\
+             **2\\. COOKIES**  \nWe use cookies.\n\n**Note:** we keep logs.\n\n\
+             * **Bold item**\n\n| **Cell** | x |\n|---|---|\n| a | b |\n",
+        );
+        assert_offsets(&seg);
+        let clauses: Vec<_> = seg
+            .clauses
+            .iter()
+            .map(|c| (c.heading_path(), c.text.as_str()))
+            .collect();
+        assert_eq!(
+            clauses,
+            [
+                (
+                    "Terms and Privacy > 1. GENERAL INFORMATION".to_string(),
+                    "We run the site."
+                ),
+                (
+                    "Terms and Privacy > 2. COOKIES".to_string(),
+                    "We use cookies."
+                ),
+                (
+                    "Terms and Privacy > 2. COOKIES".to_string(),
+                    "Note: we keep logs."
+                ),
+                ("Terms and Privacy > 2. COOKIES".to_string(), "- Bold item"),
+                ("Terms and Privacy > 2. COOKIES".to_string(), "Cell | x"),
+                ("Terms and Privacy > 2. COOKIES".to_string(), "a | b"),
+            ]
+        );
     }
 
     #[test]

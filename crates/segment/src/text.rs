@@ -118,12 +118,21 @@ fn heading_of(para: &[&str]) -> Option<(u8, String)> {
     if words.is_empty() || words.len() > MAX_HEADING_WORDS || text.chars().count() > 100 {
         return None;
     }
+    // A line of links (`[TOS](#)`) is a menu, dropped as a paragraph.
+    if is_link_line(&text) {
+        return None;
+    }
     if text.ends_with(['.', ',', ';', ':', '!'])
         || is_bullet(&text).is_some_and(|(_, rest)| rest.is_empty())
     {
         return None;
     }
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    // Phone numbers, dates and such are not headings.
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    if digits >= letters.len() {
+        return None;
+    }
     if letters.len() >= 2 && letters.iter().all(|c| !c.is_lowercase()) {
         return Some((2, text));
     }
@@ -139,6 +148,9 @@ fn heading_of(para: &[&str]) -> Option<(u8, String)> {
         .iter()
         .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
         .collect();
+    if long.is_empty() {
+        return None;
+    }
     let capitalized = long
         .iter()
         .filter(|w| {
@@ -237,6 +249,7 @@ fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
 fn is_link_line(text: &str) -> bool {
     let mut rest = text;
     let (mut links, mut link_chars) = (0, 0);
+    let mut unlinked = String::new();
     while let Some(open) = rest.find('[') {
         let after = &rest[open + 1..];
         let Some(close) = after.find("](") else { break };
@@ -248,17 +261,23 @@ fn is_link_line(text: &str) -> bool {
             .chars()
             .filter(|c| !c.is_whitespace())
             .count();
+        unlinked.push_str(&rest[..open]);
+        unlinked.push(boilerplate::LINK_MARK);
         rest = &after[close + end + 1..];
     }
     if links == 0 {
         return false;
     }
-    let visible = text.chars().filter(|c| !c.is_whitespace()).count();
+    unlinked.push_str(rest);
     // Brackets, parentheses and targets are markup, not visible text.
-    let markup: usize = links * 4;
-    let visible = visible.saturating_sub(markup);
-    boilerplate::is_link_block(text, visible.max(link_chars), link_chars, links)
-        || (links >= 2 && link_chars * 2 >= visible)
+    let visible = link_chars
+        + unlinked
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != boilerplate::LINK_MARK)
+            .count();
+    // A scraped menu may follow a search box's placeholder: half is enough.
+    boilerplate::is_link_block(text, &unlinked, visible, link_chars, links)
+        || (link_chars * 2 >= visible && boilerplate::only_separators_between(&unlinked, links))
 }
 
 #[cfg(test)]
@@ -342,6 +361,42 @@ at any time.
         let seg = segment_text("Search...[Terms](#)[Privacy Policy](#)[Content Policy](#)\n\nReal text here.\n\n[TOS](#)\n\n[Models](#)[Datasets](#)");
         let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(texts, ["Real text here."]);
+    }
+
+    #[test]
+    fn trailing_headings_are_kept() {
+        let seg = segment_text("We may contact you.\n\nLast Updated March 2024");
+        assert_offsets(&seg);
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["We may contact you.", "Last Updated March 2024"]);
+    }
+
+    #[test]
+    fn numbers_are_not_headings() {
+        let seg = segment_text("Call us.\n\n423.837.7181\n\nWe reply within a day.");
+        assert_offsets(&seg);
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["Call us.", "423.837.7181", "We reply within a day."]
+        );
+        assert!(seg.clauses.iter().all(|c| c.heading.is_empty()));
+        assert!(heading_of(&["P.O. Box 12"]).is_none());
+        assert!(heading_of(&["Phone: 1-800-555-0100"]).is_none());
+        assert!(heading_of(&["TEL: 1-800-555-0100"]).is_none());
+        assert!(heading_of(&["Contact Information"]).is_some());
+    }
+
+    #[test]
+    fn sentences_with_links_are_not_link_menus() {
+        let seg = segment_text(
+            "- ask us [to correct](/a) or [delete your data](/b)\n\n[Home](/) | [About](/about)",
+        );
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["- ask us [to correct](/a) or [delete your data](/b)"]
+        );
     }
 
     #[test]
