@@ -104,11 +104,17 @@ fn main() {
             .map(|c| words(&c.text).len())
             .sum::<usize>();
         if recall < 0.95 {
-            short.push((recall, path.file_name().unwrap().to_string_lossy().into_owned()));
+            short.push((
+                recall,
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+            ));
         }
     }
     short.sort_by(|a, b| a.0.total_cmp(&b.0));
-    println!("files with no clauses (status `empty`): {}", empty.join(", "));
+    println!(
+        "files with no clauses (status `empty`): {}",
+        empty.join(", ")
+    );
     println!("files keeping < 95% of their words:");
     for (recall, name) in &short {
         println!("  {recall:.3}  {name}");

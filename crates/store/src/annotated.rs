@@ -122,11 +122,11 @@ fn merge_label_rows(rows: Vec<TableClause>) -> Vec<TableClause> {
 
 fn read_csv(path: &Path) -> Result<Vec<TableClause>> {
     let io = |e: csv::Error| malformed(path, e.to_string());
+    let text = read_text(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(path)
-        .map_err(io)?;
+        .from_reader(text.as_bytes());
     let mut records = rdr.records();
     let Some(first) = records.next().transpose().map_err(io)? else {
         return Ok(Vec::new());
@@ -170,11 +170,20 @@ fn read_csv(path: &Path) -> Result<Vec<TableClause>> {
     Ok(out)
 }
 
+/// A CSV or JSONL table's text, decoded as policy files are: a byte-order
+/// mark, else UTF-8, else a guess (Windows-1252 from a spreadsheet export,
+/// UTF-16 with its mark). An empty file is an empty table.
+fn read_text(path: &Path) -> Result<String> {
+    let source = policylens_read::read_source(path)?;
+    match policylens_read::decode(&source) {
+        Ok(text) => Ok(text),
+        Err(policylens_read::ReadError::Empty { .. }) => Ok(String::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn read_jsonl(path: &Path) -> Result<Vec<TableClause>> {
-    let text = std::fs::read_to_string(path).map_err(|source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     let mut out = Vec::new();
     for (n, line) in text
         .lines()
@@ -352,6 +361,30 @@ mod tests {
         let p = write(tmp.path(), "other.csv", "body,category\nWe collect.,x\n");
         let err = read_annotated(&p, None, &l).unwrap_err();
         assert!(err.to_string().contains("no `text` column"), "{err}");
+    }
+
+    #[test]
+    fn spreadsheet_encodings_are_decoded_not_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let l = LabelSet::policylens();
+        // Windows-1252, as Excel saves "CSV" on Windows: curly quotes, é.
+        let cp1252 = b"text,label\n\"We \x93never\x94 sell data to caf\xe9s.\",Data Retention\n";
+        let p = tmp.path().join("export.csv");
+        std::fs::write(&p, cp1252).unwrap();
+        let a = read_annotated(&p, None, &l).unwrap();
+        assert_eq!(
+            a.texts,
+            ["We \u{201c}never\u{201d} sell data to caf\u{e9}s."]
+        );
+        // UTF-16 with its byte-order mark.
+        let line = "{\"text\": \"Wir speichern nichts.\", \"labels\": [\"retention\"]}\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(line.encode_utf16().flat_map(u16::to_le_bytes));
+        let p = tmp.path().join("export.jsonl");
+        std::fs::write(&p, utf16).unwrap();
+        let a = read_annotated(&p, None, &l).unwrap();
+        assert_eq!(a.texts, ["Wir speichern nichts."]);
+        assert!(a.gold[0][l.index("retention").unwrap()]);
     }
 
     #[test]

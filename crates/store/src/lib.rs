@@ -38,6 +38,9 @@ pub enum StoreError {
     },
     #[error("{path}: {message}")]
     Malformed { path: PathBuf, message: String },
+    /// A CSV or JSONL table whose bytes could not be read or decoded.
+    #[error(transparent)]
+    Read(#[from] policylens_read::ReadError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
