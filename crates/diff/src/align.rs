@@ -15,9 +15,15 @@
 //!    exact matches first, then the most similar pairs at or above the
 //!    threshold; such a pair is a *moved* clause (possibly also edited).
 //!
-//! Whatever remains is *removed* (old side) or *added* (new side). A clause
-//! split in two, or two merged into one, shows as one changed clause plus an
-//! added (or removed) one.
+//! 4. **Merged and split.** Where a run of adjacent old clauses, read
+//!    together, is the words of one new clause (a lead-in and its list
+//!    items set as one paragraph), they are *merged*; one old clause whose
+//!    words are a run of adjacent new clauses is *split*. Only clauses of
+//!    one gap between unchanged clauses take part, and only when the group
+//!    reads at least [`MERGE_THRESHOLD`] alike and closer than any pair
+//!    among them.
+//!
+//! Whatever remains is *removed* (old side) or *added* (new side).
 
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 use std::collections::HashMap;
@@ -31,6 +37,13 @@ pub const CHANGED_THRESHOLD: f64 = 0.5;
 /// all: segmentation fragments such as `or "Airbnb"` and `or` are not one
 /// clause edited.
 pub const MIN_COMMON_WORDS: usize = 2;
+
+/// Least [`similarity`] of a run of adjacent clauses, read as one, with
+/// the clause they were merged into or split from.
+pub const MERGE_THRESHOLD: f64 = 0.75;
+
+/// Most clauses one merge or split takes in.
+const MAX_GROUP: usize = 16;
 
 /// One step of an alignment; indices are positions in the old and new slices.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,6 +70,20 @@ pub enum Step {
     },
     Added {
         new: usize,
+    },
+    /// Old clauses `old_start..old_end` (adjacent) became the one new clause.
+    Merged {
+        old_start: usize,
+        old_end: usize,
+        new: usize,
+        similarity: f64,
+    },
+    /// One old clause became new clauses `new_start..new_end` (adjacent).
+    Split {
+        old: usize,
+        new_start: usize,
+        new_end: usize,
+        similarity: f64,
     },
 }
 
@@ -158,7 +185,207 @@ pub fn align<A: AsRef<str>, B: AsRef<str>>(old: &[A], new: &[B]) -> Vec<Step> {
         }
         (o, n) = (ao + 1, an + 1);
     }
+    merge_and_split(&old, &new, steps)
+}
+
+/// Pass 4: within each run of steps between unchanged or moved clauses,
+/// replace adjacent removed, added and changed clauses by merges and splits
+/// where a group reads as one clause of the other side.
+fn merge_and_split(old: &[Clause], new: &[Clause], steps: Vec<Step>) -> Vec<Step> {
+    let loose = |s: &Step| {
+        matches!(
+            s,
+            Step::Removed { .. } | Step::Added { .. } | Step::Changed { .. }
+        )
+    };
+    let mut out = Vec::with_capacity(steps.len());
+    let mut i = 0;
+    while i < steps.len() {
+        if !loose(&steps[i]) {
+            out.push(steps[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < steps.len() && loose(&steps[i]) {
+            i += 1;
+        }
+        out.extend(regroup(old, new, &steps[start..i]));
+    }
+    out
+}
+
+/// A merge (many old, one new) or split (one old, many new) found in a run.
+#[derive(Clone, Copy)]
+struct Group {
+    old: (usize, usize),
+    new: (usize, usize),
+    similarity: f64,
+}
+
+fn regroup(old: &[Clause], new: &[Clause], run: &[Step]) -> Vec<Step> {
+    // Who is paired with whom in the run, and how closely.
+    let mut paired_old: HashMap<usize, (usize, f64)> = HashMap::new();
+    let mut paired_new: HashMap<usize, (usize, f64)> = HashMap::new();
+    let (mut olds, mut news) = (Vec::new(), Vec::new());
+    for step in run {
+        match *step {
+            Step::Removed { old } => olds.push(old),
+            Step::Added { new } => news.push(new),
+            Step::Changed {
+                old,
+                new,
+                similarity,
+            } => {
+                olds.push(old);
+                news.push(new);
+                paired_old.insert(old, (new, similarity));
+                paired_new.insert(new, (old, similarity));
+            }
+            _ => unreachable!("runs hold removed, added and changed steps"),
+        }
+    }
+    olds.sort_unstable();
+    news.sort_unstable();
+    // Merges: runs of adjacent old clauses into one new; splits: the reverse.
+    let merges = runs_read_as_one((old, &olds, &paired_old), (new, &news, &paired_new));
+    let splits = runs_read_as_one((new, &news, &paired_new), (old, &olds, &paired_old));
+    let mut candidates: Vec<Group> = merges
+        .into_iter()
+        .map(|(run, j, similarity)| Group {
+            old: run,
+            new: (j, j + 1),
+            similarity,
+        })
+        .chain(splits.into_iter().map(|(run, i, similarity)| Group {
+            old: (i, i + 1),
+            new: run,
+            similarity,
+        }))
+        .collect();
+    if candidates.is_empty() {
+        return run.to_vec();
+    }
+    // The closest groups first; none shares a clause with another.
+    candidates.sort_by(|x, y| {
+        y.similarity
+            .total_cmp(&x.similarity)
+            .then((x.old, x.new).cmp(&(y.old, y.new)))
+    });
+    let mut chosen: Vec<Group> = Vec::new();
+    let overlaps = |r: (usize, usize), q: (usize, usize)| r.0 < q.1 && q.0 < r.1;
+    for g in candidates {
+        if chosen
+            .iter()
+            .all(|c| !overlaps(c.old, g.old) && !overlaps(c.new, g.new))
+        {
+            chosen.push(g);
+        }
+    }
+    let group_of_old = |i: usize| chosen.iter().find(|g| (g.old.0..g.old.1).contains(&i));
+    let group_of_new = |j: usize| chosen.iter().find(|g| (g.new.0..g.new.1).contains(&j));
+    // Re-emit in the run's order: a group where its first new clause stood.
+    let mut steps = Vec::with_capacity(run.len());
+    for step in run {
+        let (o, n) = match *step {
+            Step::Removed { old } => (Some(old), None),
+            Step::Added { new } => (None, Some(new)),
+            Step::Changed { old, new, .. } => (Some(old), Some(new)),
+            _ => unreachable!(),
+        };
+        let (go, gn) = (o.and_then(group_of_old), n.and_then(group_of_new));
+        match (go, gn) {
+            (None, None) => steps.push(*step),
+            // The old clause went into a group (emitted with it); a new
+            // clause it was paired with now stands alone.
+            (Some(_), None) => steps.extend(n.map(|new| Step::Added { new })),
+            (_, Some(g)) => {
+                // A pair broken by the group: the old clause stands alone.
+                if let (Some(i), None) = (o, go) {
+                    steps.push(Step::Removed { old: i });
+                }
+                if n == Some(g.new.0) {
+                    steps.push(if g.old.1 - g.old.0 > 1 {
+                        Step::Merged {
+                            old_start: g.old.0,
+                            old_end: g.old.1,
+                            new: g.new.0,
+                            similarity: g.similarity,
+                        }
+                    } else {
+                        Step::Split {
+                            old: g.old.0,
+                            new_start: g.new.0,
+                            new_end: g.new.1,
+                            similarity: g.similarity,
+                        }
+                    });
+                }
+            }
+        }
+    }
     steps
+}
+
+/// One side of a run: its clauses, the indices of them in the run, and who
+/// each is paired with (index on the other side, similarity).
+type Side<'a> = (&'a [Clause], &'a [usize], &'a HashMap<usize, (usize, f64)>);
+
+/// Runs `a..b` of adjacent `many` clauses that, read together, are one
+/// clause `k` of the `one` side: `(a..b, k, similarity)`. Each clause of the
+/// run is mostly found in `k` and paired with nothing else, and the run reads
+/// closer to `k` than `k`'s own pair.
+fn runs_read_as_one(many: Side, one: Side) -> Vec<((usize, usize), usize, f64)> {
+    let (many_clauses, many_ix, many_paired) = many;
+    let (one_clauses, one_ix, one_paired) = one;
+    let mut out = Vec::new();
+    for &k in one_ix {
+        let inside = |i: usize| {
+            many_paired.get(&i).is_none_or(|&(p, _)| p == k)
+                && contained(&many_clauses[i], &one_clauses[k])
+        };
+        let floor = one_paired.get(&k).map_or(0.0, |&(_, s)| s);
+        for (a, b) in adjacent_runs(many_ix, inside) {
+            let words: Vec<u32> = many_clauses[a..b]
+                .iter()
+                .flat_map(|c| c.words.clone())
+                .collect();
+            let s = sequence_ratio(&words, &one_clauses[k].words);
+            if s >= MERGE_THRESHOLD && s > floor {
+                out.push(((a, b), k, s));
+            }
+        }
+    }
+    out
+}
+
+/// The maximal ranges `a..b` of two to [`MAX_GROUP`] consecutive integers,
+/// all in `sorted` and all `inside`.
+fn adjacent_runs(sorted: &[usize], inside: impl Fn(usize) -> bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    let mut close = |run: Option<(usize, usize)>| {
+        if let Some((a, b)) = run.filter(|(a, b)| b - a >= 2) {
+            out.push((a, b.min(a + MAX_GROUP)));
+        }
+    };
+    for &k in sorted {
+        run = match run {
+            Some((a, b)) if b == k && inside(k) => Some((a, k + 1)),
+            _ => {
+                close(run);
+                inside(k).then_some((k, k + 1))
+            }
+        };
+    }
+    close(run);
+    out
+}
+
+/// Whether most of `part`'s words (as a multiset) are found in `whole`:
+/// the cheap test for a clause that went into a merge or came of a split.
+fn contained(part: &Clause, whole: &Clause) -> bool {
+    !part.bag.is_empty() && 10 * common_in_bags(&part.bag, &whole.bag) >= 7 * part.bag.len()
 }
 
 /// A clause as word ids: the sequence, and the same ids sorted (for a cheap
@@ -214,6 +441,11 @@ fn bag_dice(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
+    2.0 * common_in_bags(a, b) as f64 / (a.len() + b.len()) as f64
+}
+
+/// Size of the common sub-multiset of two sorted word lists.
+fn common_in_bags(a: &[u32], b: &[u32]) -> usize {
     let (mut i, mut j, mut common) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -226,7 +458,7 @@ fn bag_dice(a: &[u32], b: &[u32]) -> f64 {
             }
         }
     }
-    2.0 * common as f64 / (a.len() + b.len()) as f64
+    common
 }
 
 /// Similarity when it reaches the threshold with at least
@@ -424,6 +656,70 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_in_and_its_items_set_as_one_paragraph_are_merged() {
+        let old = [
+            POLICY[0],
+            "If you live in the United States:",
+            "Data controller: Lumen Photos, Inc.",
+            "Address: 1 Main Street, Springfield",
+            "Data protection officer: dpo@lumen.example",
+            POLICY[4],
+        ];
+        let new = [
+            POLICY[0],
+            "If you live in the United States: - Data controller: Lumen Photos, Inc. \
+             - Address: 1 Main Street, Springfield - Data protection officer: dpo@lumen.example",
+            POLICY[4],
+        ];
+        let steps = align(&old, &new);
+        assert_eq!(
+            steps[1],
+            Step::Merged {
+                old_start: 1,
+                old_end: 5,
+                new: 1,
+                similarity: 1.0
+            },
+            "{steps:?}"
+        );
+        assert_eq!(steps.len(), 3, "{steps:?}");
+        // The other way round it is a split.
+        let back = align(&new, &old);
+        assert_eq!(
+            back[1],
+            Step::Split {
+                old: 1,
+                new_start: 1,
+                new_end: 5,
+                similarity: 1.0
+            },
+            "{back:?}"
+        );
+        assert_eq!(back.len(), 3, "{back:?}");
+        assert_each_index_once(&steps, old.len(), new.len());
+        assert_each_index_once(&back, new.len(), old.len());
+    }
+
+    #[test]
+    fn unrelated_neighbours_are_not_merged() {
+        // Two clauses removed and one added in their place, sharing a few words.
+        let old = [POLICY[0], POLICY[1], POLICY[2], POLICY[4]];
+        let new = [
+            POLICY[0],
+            "We share photos with printing partners when you order prints.",
+            POLICY[4],
+        ];
+        let steps = align(&old, &new);
+        assert!(
+            !steps
+                .iter()
+                .any(|s| matches!(s, Step::Merged { .. } | Step::Split { .. })),
+            "{steps:?}"
+        );
+        assert_each_index_once(&steps, old.len(), new.len());
+    }
+
+    #[test]
     fn a_reordered_clause_is_moved_not_removed_and_added() {
         let mut new = POLICY.to_vec();
         let c = new.remove(0);
@@ -494,11 +790,27 @@ mod tests {
     fn every_index_appears_once() {
         let old = ["a b c", "d e f", "g h i", "j k l", "a b c"];
         let new = ["g h i", "a b x", "m n o", "d e f", "a b c", "p q r"];
+        assert_each_index_once(&align(&old, &new), old.len(), new.len());
+        // With merges and splits among the changes.
+        let old = ["a b c", "d e f", "g h i", "j k l", "m n o p", "q r"];
+        let new = ["a b c d e f", "g h i", "j k", "l", "q r m n o p"];
         let steps = align(&old, &new);
+        assert!(
+            steps.iter().any(|s| matches!(s, Step::Merged { .. })),
+            "{steps:?}"
+        );
+        assert!(
+            steps.iter().any(|s| matches!(s, Step::Split { .. })),
+            "{steps:?}"
+        );
+        assert_each_index_once(&steps, old.len(), new.len());
+    }
+
+    fn assert_each_index_once(steps: &[Step], n_old: usize, n_new: usize) {
         let mut olds = Vec::new();
         let mut news = Vec::new();
         for s in steps {
-            match s {
+            match *s {
                 Step::Unchanged { old, new }
                 | Step::Changed { old, new, .. }
                 | Step::Moved { old, new, .. } => {
@@ -507,11 +819,29 @@ mod tests {
                 }
                 Step::Removed { old } => olds.push(old),
                 Step::Added { new } => news.push(new),
+                Step::Merged {
+                    old_start,
+                    old_end,
+                    new,
+                    ..
+                } => {
+                    olds.extend(old_start..old_end);
+                    news.push(new);
+                }
+                Step::Split {
+                    old,
+                    new_start,
+                    new_end,
+                    ..
+                } => {
+                    olds.push(old);
+                    news.extend(new_start..new_end);
+                }
             }
         }
         olds.sort();
         news.sort();
-        assert_eq!(olds, (0..old.len()).collect::<Vec<_>>());
-        assert_eq!(news, (0..new.len()).collect::<Vec<_>>());
+        assert_eq!(olds, (0..n_old).collect::<Vec<_>>(), "{steps:?}");
+        assert_eq!(news, (0..n_new).collect::<Vec<_>>(), "{steps:?}");
     }
 }

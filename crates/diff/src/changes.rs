@@ -27,6 +27,12 @@ pub enum ChangeKind {
     Removed,
     Changed,
     Moved,
+    /// Adjacent old clauses that became one new clause: one row per old
+    /// clause, each naming the new one.
+    Merged,
+    /// One old clause that became adjacent new clauses: one row per new
+    /// clause, each naming the old one.
+    Split,
     Unchanged,
     /// A policy with no counterpart in the old version.
     PolicyAdded,
@@ -43,6 +49,8 @@ impl ChangeKind {
             ChangeKind::Removed => "removed",
             ChangeKind::Changed => "changed",
             ChangeKind::Moved => "moved",
+            ChangeKind::Merged => "merged",
+            ChangeKind::Split => "split",
             ChangeKind::Unchanged => "unchanged",
             ChangeKind::PolicyAdded => "policy_added",
             ChangeKind::PolicyRemoved => "policy_removed",
@@ -57,6 +65,8 @@ impl ChangeKind {
                 | ChangeKind::Removed
                 | ChangeKind::Changed
                 | ChangeKind::Moved
+                | ChangeKind::Merged
+                | ChangeKind::Split
                 | ChangeKind::Unchanged
         )
     }
@@ -174,6 +184,26 @@ impl PolicyDiff {
                     (ChangeKind::Removed, (Some(old_clauses[old]), None), None)
                 }
                 Step::Added { new } => (ChangeKind::Added, (None, Some(new_clauses[new])), None),
+                Step::Merged {
+                    old_start,
+                    old_end,
+                    new,
+                    similarity,
+                } => {
+                    let olds = &old_clauses[old_start..old_end];
+                    changes.extend(group_changes(olds, &new_clauses[new..=new], similarity));
+                    continue;
+                }
+                Step::Split {
+                    old,
+                    new_start,
+                    new_end,
+                    similarity,
+                } => {
+                    let news = &new_clauses[new_start..new_end];
+                    changes.extend(group_changes(&old_clauses[old..=old], news, similarity));
+                    continue;
+                }
             };
             changes.push(clause_change(kind, o, n, similarity));
         }
@@ -257,6 +287,56 @@ fn practice(kind: ChangeKind, label: &str) -> Change {
     }
 }
 
+/// The rows of a merge (several old clauses, one new) or a split (one old,
+/// several new): one row per clause of the larger side, each paired with the
+/// single clause of the other. Labels are compared between the two sides as
+/// wholes, so every row of the group carries the same labels gained and lost.
+fn group_changes(olds: &[&ClauseRow], news: &[&ClauseRow], similarity: f64) -> Vec<Change> {
+    let union = |side: &[&ClauseRow]| -> BTreeSet<String> {
+        side.iter().flat_map(|c| c.labels.iter().cloned()).collect()
+    };
+    let (before, after) = (union(olds), union(news));
+    let labels_gained: Vec<String> = after.difference(&before).cloned().collect();
+    let labels_lost: Vec<String> = before.difference(&after).cloned().collect();
+    let (kind, verb) = if news.len() == 1 {
+        (
+            ChangeKind::Merged,
+            format!("merged ({} into 1)", olds.len()),
+        )
+    } else {
+        (ChangeKind::Split, format!("split (1 into {})", news.len()))
+    };
+    let named: Vec<&str> = after.iter().map(String::as_str).collect();
+    let mut description = if named.is_empty() {
+        format!("clause {verb}")
+    } else {
+        format!("{} clause {verb}", named.join(", "))
+    };
+    if !labels_gained.is_empty() {
+        description.push_str(&format!("; now also labeled {}", labels_gained.join(", ")));
+    }
+    if !labels_lost.is_empty() {
+        description.push_str(&format!("; no longer labeled {}", labels_lost.join(", ")));
+    }
+    let pairs: Vec<(&ClauseRow, &ClauseRow)> = if news.len() == 1 {
+        olds.iter().map(|&o| (o, news[0])).collect()
+    } else {
+        news.iter().map(|&n| (olds[0], n)).collect()
+    };
+    pairs
+        .into_iter()
+        .map(|(o, n)| Change {
+            kind,
+            old: Some(o.into()),
+            new: Some(n.into()),
+            similarity: Some(similarity),
+            labels_gained: labels_gained.clone(),
+            labels_lost: labels_lost.clone(),
+            description: description.clone(),
+        })
+        .collect()
+}
+
 fn clause_change(
     kind: ChangeKind,
     old: Option<&ClauseRow>,
@@ -318,6 +398,49 @@ mod tests {
 
     fn clause(position: u32, text: &str, labels: &[&str]) -> ClauseRow {
         fixtures::clause("d", position, text, labels)
+    }
+
+    #[test]
+    fn a_merge_is_a_row_per_old_clause_with_the_labels_of_the_group() {
+        let old = [
+            clause(0, "If you live in the United States:", &["audiences"]),
+            clause(1, "Data controller: Lumen Photos, Inc.", &[]),
+            clause(2, "Write to dpo@lumen.example", &["contact"]),
+        ];
+        let new = [clause(
+            0,
+            "If you live in the United States: Data controller: Lumen Photos, Inc. \
+             Write to dpo@lumen.example",
+            &["contact", "intro"],
+        )];
+        let (o, n): (Vec<&ClauseRow>, Vec<&ClauseRow>) =
+            (old.iter().collect(), new.iter().collect());
+        let diff = PolicyDiff::compare("p", (&doc(), &o), (&doc(), &n));
+        let merged: Vec<&Change> = diff
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Merged)
+            .collect();
+        assert_eq!(merged.len(), 3, "{:?}", diff.changes);
+        for (i, c) in merged.iter().enumerate() {
+            assert_eq!(c.old.as_ref().unwrap().position, i as u32);
+            assert_eq!(c.new.as_ref().unwrap().position, 0);
+            assert_eq!(c.labels_gained, ["intro"]);
+            assert_eq!(c.labels_lost, ["audiences"]);
+        }
+        assert!(
+            merged[0].description.contains("merged (3 into 1)"),
+            "{}",
+            merged[0].description
+        );
+        // No clause is reported removed or added as well.
+        assert!(!diff
+            .changes
+            .iter()
+            .any(|c| matches!(c.kind, ChangeKind::Removed | ChangeKind::Added)));
+        // Back the other way: one old clause split into three.
+        let back = PolicyDiff::compare("p", (&doc(), &n), (&doc(), &o));
+        assert_eq!(back.count(ChangeKind::Split), 3);
     }
 
     #[test]

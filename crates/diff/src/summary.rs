@@ -2,7 +2,7 @@
 //! totals, then per policy its practice changes and each changed clause,
 //! rewordings shown as an inline word diff (`[-old-]{+new+}`).
 
-use crate::changes::{Change, ChangeKind, PolicyDiff, PolicyVersion};
+use crate::changes::{Change, ChangeKind, ClauseSide, PolicyDiff, PolicyVersion};
 use crate::Diff;
 use similar::{ChangeTag, TextDiff};
 use std::fmt::{self, Display, Formatter, Write};
@@ -14,18 +14,23 @@ const CONTEXT_CHARS: usize = 60;
 /// Only elide stretches that save at least this many characters.
 const ELIDE_MIN_CHARS: usize = 20;
 
-const CLAUSE_KINDS: [(ChangeKind, &str); 5] = [
+const CLAUSE_KINDS: [(ChangeKind, &str); 7] = [
     (ChangeKind::Added, "added"),
     (ChangeKind::Removed, "removed"),
     (ChangeKind::Changed, "changed"),
     (ChangeKind::Moved, "moved"),
+    (ChangeKind::Merged, "merged"),
+    (ChangeKind::Split, "split"),
     (ChangeKind::Unchanged, "unchanged"),
 ];
 
 fn counts(count: impl Fn(ChangeKind) -> usize) -> String {
     CLAUSE_KINDS
         .iter()
-        .map(|(k, name)| format!("{} {name}", count(*k)))
+        .map(|(k, name)| (count(*k), name, k))
+        // Merges and splits are named only where there are some.
+        .filter(|(n, _, k)| *n > 0 || !matches!(k, ChangeKind::Merged | ChangeKind::Split))
+        .map(|(n, name, _)| format!("{n} {name}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -96,23 +101,80 @@ impl Display for PolicyDiff {
         if any {
             writeln!(f)?;
         }
-        for c in self
+        let shown: Vec<&Change> = self
             .changes
             .iter()
             .filter(|c| c.kind.is_clause() && c.kind != ChangeKind::Unchanged)
-        {
-            write_clause(f, c)?;
+            .collect();
+        let mut i = 0;
+        while i < shown.len() {
+            // A merge or split is one entry, however many rows it has.
+            let n = shown[i..]
+                .iter()
+                .take_while(|c| same_group(shown[i], c))
+                .count()
+                .max(1);
+            write_clause(f, &joined(&shown[i..i + n]))?;
+            i += n;
         }
         Ok(())
     }
 }
 
-fn write_clause(f: &mut Formatter<'_>, c: &Change) -> fmt::Result {
+/// Whether `c` is another row of the merge or split `first` opens: the same
+/// new clause (merged) or old clause (split).
+fn same_group(first: &Change, c: &Change) -> bool {
+    let id = |s: &Option<ClauseSide>| s.as_ref().map(|s| s.clause_id.clone());
+    c.kind == first.kind
+        && match first.kind {
+            ChangeKind::Merged => id(&c.new) == id(&first.new),
+            ChangeKind::Split => id(&c.old) == id(&first.old),
+            _ => false,
+        }
+}
+
+/// The rows of one group as one change: the many side's texts joined, its
+/// first position standing for the run ("#51–#56").
+fn joined(rows: &[&Change]) -> (Change, Option<String>) {
+    let mut c = rows[0].clone();
+    if rows.len() == 1 {
+        return (c, None);
+    }
+    let side = |r: &&Change| match c.kind {
+        ChangeKind::Split => r.new.clone(),
+        _ => r.old.clone(),
+    };
+    let sides: Vec<ClauseSide> = rows.iter().filter_map(side).collect();
+    let text = sides
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (first, last) = (sides[0].position, sides[sides.len() - 1].position);
+    let target = if c.kind == ChangeKind::Split {
+        &mut c.new
+    } else {
+        &mut c.old
+    };
+    if let Some(s) = target.as_mut() {
+        s.text = text;
+    }
+    let span = format!("#{first}–#{last}");
+    (c, Some(span))
+}
+
+fn write_clause(f: &mut Formatter<'_>, (c, span): &(Change, Option<String>)) -> fmt::Result {
     let mut place = String::new();
-    match (&c.old, &c.new) {
-        (Some(o), Some(n)) => write!(place, "#{} → #{}", o.position, n.position)?,
-        (Some(o), None) => write!(place, "old #{}", o.position)?,
-        (None, Some(n)) => write!(place, "new #{}", n.position)?,
+    let at = |s: &ClauseSide| format!("#{}", s.position);
+    let (old_at, new_at) = match (c.kind, span) {
+        (ChangeKind::Split, Some(span)) => (c.old.as_ref().map(at), Some(span.clone())),
+        (_, Some(span)) => (Some(span.clone()), c.new.as_ref().map(at)),
+        _ => (c.old.as_ref().map(at), c.new.as_ref().map(at)),
+    };
+    match (old_at, new_at) {
+        (Some(o), Some(n)) => write!(place, "{o} → {n}")?,
+        (Some(o), None) => write!(place, "old {o}")?,
+        (None, Some(n)) => write!(place, "new {n}")?,
         (None, None) => {}
     }
     let heading = c
