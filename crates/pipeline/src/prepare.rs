@@ -89,7 +89,7 @@ pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
     let fail =
         |status: Status, error: String| FileFailure::new(&source, Some(format), status, error);
     let (segmented, clause_ids) = if format.is_clause_table() {
-        let rows = policylens_store::read_clause_table(path).map_err(|e| match &e {
+        let rows = policylens_store::clause_table_of(&source).map_err(|e| match &e {
             policylens_store::StoreError::Read(read) => fail(read.status(), e.to_string()),
             _ => fail(Status::Malformed, e.to_string()),
         })?;

@@ -14,8 +14,8 @@
 use crate::{Result, StoreError};
 use polars::prelude::*;
 use policylens_core::{LabelSet, OPP115_CATEGORIES};
+use policylens_read::Source;
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
 /// One row of a clause table as written.
@@ -77,15 +77,22 @@ fn split_labels(s: &str) -> Vec<String> {
 
 /// Read every row of a clause table.
 pub fn read_clause_table(path: &Path) -> Result<Vec<TableClause>> {
+    clause_table_of(&policylens_read::read_source(path)?)
+}
+
+/// Every row of a clause table whose bytes are already read (the pipeline
+/// has them from sniffing its format).
+pub fn clause_table_of(source: &Source) -> Result<Vec<TableClause>> {
+    let path = source.path.as_path();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     let rows = match ext.as_str() {
-        "csv" => read_csv(path)?,
-        "jsonl" | "ndjson" => read_jsonl(path)?,
-        "parquet" => read_parquet(path)?,
+        "csv" => read_csv(path, &table_text(source)?)?,
+        "jsonl" | "ndjson" => read_jsonl(path, &table_text(source)?)?,
+        "parquet" => read_parquet(path, std::io::Cursor::new(source.bytes.as_slice()))?,
         _ => {
             return Err(malformed(
                 path,
@@ -120,9 +127,8 @@ fn merge_label_rows(rows: Vec<TableClause>) -> Vec<TableClause> {
     out
 }
 
-fn read_csv(path: &Path) -> Result<Vec<TableClause>> {
+fn read_csv(path: &Path, text: &str) -> Result<Vec<TableClause>> {
     let io = |e: csv::Error| malformed(path, e.to_string());
-    let text = read_text(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -173,17 +179,15 @@ fn read_csv(path: &Path) -> Result<Vec<TableClause>> {
 /// A CSV or JSONL table's text, decoded as policy files are: a byte-order
 /// mark, else UTF-8, else a guess (Windows-1252 from a spreadsheet export,
 /// UTF-16 with its mark). An empty file is an empty table.
-fn read_text(path: &Path) -> Result<String> {
-    let source = policylens_read::read_source(path)?;
-    match policylens_read::decode(&source) {
+fn table_text(source: &Source) -> Result<String> {
+    match policylens_read::decode(source) {
         Ok(text) => Ok(text),
         Err(policylens_read::ReadError::Empty { .. }) => Ok(String::new()),
         Err(e) => Err(e.into()),
     }
 }
 
-fn read_jsonl(path: &Path) -> Result<Vec<TableClause>> {
-    let text = read_text(path)?;
+fn read_jsonl(path: &Path, text: &str) -> Result<Vec<TableClause>> {
     let mut out = Vec::new();
     for (n, line) in text
         .lines()
@@ -216,16 +220,12 @@ fn read_jsonl(path: &Path) -> Result<Vec<TableClause>> {
     Ok(out)
 }
 
-fn read_parquet(path: &Path) -> Result<Vec<TableClause>> {
+fn read_parquet(path: &Path, bytes: std::io::Cursor<&[u8]>) -> Result<Vec<TableClause>> {
     let pe = |source| StoreError::Polars {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(|source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let df = ParquetReader::new(file).finish().map_err(pe)?;
+    let df = ParquetReader::new(bytes).finish().map_err(pe)?;
     let strings = |name: &str| -> Result<Option<Vec<Option<String>>>> {
         match df.column(name) {
             Err(_) => Ok(None),

@@ -14,7 +14,7 @@ pub mod read;
 pub mod schema;
 pub mod write;
 
-pub use annotated::{read_annotated, read_clause_table, Annotated, TableClause};
+pub use annotated::{clause_table_of, read_annotated, read_clause_table, Annotated, TableClause};
 pub use read::LabeledRun;
 pub use schema::{
     changes_schema, clauses_schema, documents_schema, CHANGES_FILE, CLAUSES_FILE, DOCUMENTS_FILE,
