@@ -312,12 +312,7 @@ fn group_changes(olds: &[&ClauseRow], news: &[&ClauseRow], similarity: f64) -> V
     } else {
         format!("{} clause {verb}", named.join(", "))
     };
-    if !labels_gained.is_empty() {
-        description.push_str(&format!("; now also labeled {}", labels_gained.join(", ")));
-    }
-    if !labels_lost.is_empty() {
-        description.push_str(&format!("; no longer labeled {}", labels_lost.join(", ")));
-    }
+    describe_label_changes(&mut description, &labels_gained, &labels_lost);
     let pairs: Vec<(&ClauseRow, &ClauseRow)> = if news.len() == 1 {
         olds.iter().map(|&o| (o, news[0])).collect()
     } else {
@@ -335,6 +330,16 @@ fn group_changes(olds: &[&ClauseRow], news: &[&ClauseRow], similarity: f64) -> V
             description: description.clone(),
         })
         .collect()
+}
+
+/// "; now also labeled …; no longer labeled …" after a clause pair's description.
+fn describe_label_changes(description: &mut String, gained: &[String], lost: &[String]) {
+    if !gained.is_empty() {
+        description.push_str(&format!("; now also labeled {}", gained.join(", ")));
+    }
+    if !lost.is_empty() {
+        description.push_str(&format!("; no longer labeled {}", lost.join(", ")));
+    }
 }
 
 fn clause_change(
@@ -369,12 +374,7 @@ fn clause_change(
         description.push_str(" and reworded");
     }
     if old.is_some() && new.is_some() {
-        if !labels_gained.is_empty() {
-            description.push_str(&format!("; now also labeled {}", labels_gained.join(", ")));
-        }
-        if !labels_lost.is_empty() {
-            description.push_str(&format!("; no longer labeled {}", labels_lost.join(", ")));
-        }
+        describe_label_changes(&mut description, &labels_gained, &labels_lost);
     }
     Change {
         kind,
