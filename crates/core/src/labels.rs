@@ -1,24 +1,8 @@
 //! The label set a model predicts, per-clause scores and decision thresholds.
 
+use crate::Label;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-
-/// OPP-115 category names (as in the corpus and its PrivacyGLUE splits) and
-/// the PolicyLens label each maps to.
-pub const OPP115_CATEGORIES: [(&str, &str); 12] = [
-    ("First Party Collection/Use", "collection"),
-    ("Third Party Sharing/Collection", "sharing"),
-    ("User Choice/Control", "choice"),
-    ("User Access, Edit and Deletion", "access"),
-    ("Data Retention", "retention"),
-    ("Data Security", "security"),
-    ("Policy Change", "policy_change"),
-    ("Do Not Track", "do_not_track"),
-    ("International and Specific Audiences", "audiences"),
-    ("Introductory/Generic", "intro"),
-    ("Privacy contact information", "contact"),
-    ("Practice not covered", "not_covered"),
-];
 
 #[derive(Debug, Error, PartialEq)]
 pub enum LabelError {
@@ -54,24 +38,9 @@ impl LabelSet {
         Ok(Self { names })
     }
 
-    /// PolicyLens' thirteen labels: the twelve OPP-115 categories plus biometrics.
+    /// PolicyLens' own labels, [`Label::ALL`] in order.
     pub fn policylens() -> Self {
-        Self::new([
-            "collection",
-            "sharing",
-            "choice",
-            "access",
-            "retention",
-            "security",
-            "policy_change",
-            "do_not_track",
-            "audiences",
-            "biometrics",
-            "intro",
-            "contact",
-            "not_covered",
-        ])
-        .expect("static label set is valid")
+        Self::new(Label::ALL.map(Label::name)).expect("Label::ALL has distinct names")
     }
 
     pub fn len(&self) -> usize {
@@ -98,10 +67,8 @@ impl LabelSet {
             return Ok(i);
         }
         let lower = raw.to_lowercase();
-        OPP115_CATEGORIES
-            .iter()
-            .find(|(cat, _)| cat.to_lowercase() == lower)
-            .and_then(|(_, name)| self.index(name))
+        Label::from_opp115(raw)
+            .and_then(|l| self.index(l.name()))
             .or_else(|| self.names.iter().position(|n| n.to_lowercase() == lower))
             .ok_or_else(|| LabelError::Unknown(raw.to_string()))
     }
@@ -185,13 +152,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn policylens_set_has_thirteen_distinct_labels_with_biometrics() {
-        let l = LabelSet::policylens();
-        assert_eq!(l.len(), 13);
-        assert!(l.index("biometrics").is_some());
-        for (_, name) in OPP115_CATEGORIES {
-            assert!(l.index(name).is_some(), "{name} missing");
-        }
+    fn policylens_set_is_the_catalogue_in_column_order() {
+        assert_eq!(
+            LabelSet::policylens().names(),
+            [
+                "collection",
+                "sharing",
+                "choice",
+                "access",
+                "retention",
+                "security",
+                "policy_change",
+                "do_not_track",
+                "audiences",
+                "biometrics",
+                "intro",
+                "contact",
+                "not_covered",
+            ]
+        );
     }
 
     #[test]

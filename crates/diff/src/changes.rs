@@ -8,12 +8,9 @@
 //! labels only when the classifier's decision does.
 
 use crate::align::{align, Step};
+use policylens_core::is_practice_name;
 use policylens_store::{ClauseRow, DocumentRow};
 use std::collections::BTreeSet;
-
-/// Labels that name no data practice (OPP-115's introductory text and
-/// "practice not covered"); they never make practice-level rows.
-pub const NOT_PRACTICES: [&str; 2] = ["intro", "not_covered"];
 
 /// The kind of a [`Change`]; `as_str` is the `kind` column's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -261,12 +258,13 @@ impl PolicyDiff {
     }
 }
 
-/// The practice labels some clause carries, sorted.
+/// The practice labels some clause carries, sorted; labels that name no
+/// practice ([`is_practice_name`]) never make practice-level rows.
 fn practices(clauses: &[&ClauseRow]) -> BTreeSet<String> {
     clauses
         .iter()
         .flat_map(|c| c.labels.iter())
-        .filter(|l| !NOT_PRACTICES.contains(&l.as_str()))
+        .filter(|l| is_practice_name(l))
         .cloned()
         .collect()
 }

@@ -18,7 +18,7 @@ pub mod summary;
 mod table;
 
 pub use align::{align, similarity, Step, CHANGED_THRESHOLD, MIN_COMMON_WORDS};
-pub use changes::{Change, ChangeKind, ClauseSide, PolicyDiff, PolicyVersion, NOT_PRACTICES};
+pub use changes::{Change, ChangeKind, ClauseSide, PolicyDiff, PolicyVersion};
 
 use policylens_store::{ClauseRow, DocumentRow, LabeledRun, StoreError, TableWriter};
 use std::collections::{BTreeMap, HashMap};

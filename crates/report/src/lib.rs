@@ -24,22 +24,11 @@ pub mod synthetic;
 
 pub use data::{Coverage, DATA_VERSION};
 
+use policylens_core::Label;
 use policylens_store::LabeledRun;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
-
-/// Practices a policy is expected to disclose; the report flags those of
-/// them that are in the run's label set and that a policy never mentions.
-pub const CORE_PRACTICES: [&str; 7] = [
-    "collection",
-    "sharing",
-    "choice",
-    "access",
-    "retention",
-    "security",
-    "contact",
-];
 
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
@@ -47,7 +36,8 @@ pub struct ReportOptions {
     pub title: Option<String>,
     /// Coverage matrix rows per page.
     pub page_size: usize,
-    /// Labels flagged when missing. Those not in the run's label set are
+    /// Labels flagged when missing; default: the catalogue's core practices
+    /// ([`Label::is_core_practice`]). Those not in the run's label set are
     /// ignored; if none is, every label counts as core.
     pub core: Vec<String>,
 }
@@ -57,9 +47,18 @@ impl Default for ReportOptions {
         Self {
             title: None,
             page_size: 50,
-            core: CORE_PRACTICES.iter().map(|s| s.to_string()).collect(),
+            core: core_practices(),
         }
     }
+}
+
+/// The catalogue's core practice names, in catalogue order.
+fn core_practices() -> Vec<String> {
+    Label::ALL
+        .into_iter()
+        .filter(|l| l.is_core_practice())
+        .map(|l| l.name().to_string())
+        .collect()
 }
 
 #[derive(Debug, Error)]

@@ -13,7 +13,7 @@
 
 use crate::{Result, StoreError};
 use polars::prelude::*;
-use policylens_core::{LabelSet, OPP115_CATEGORIES};
+use policylens_core::{Label, LabelSet};
 use policylens_read::Source;
 use std::collections::HashMap;
 use std::path::Path;
@@ -61,10 +61,8 @@ fn reads_like_data(text: &str, label: &str) -> bool {
     let label = label.trim().to_lowercase();
     text.trim().contains(char::is_whitespace)
         || is_artefact(text)
-        || LabelSet::policylens().names().contains(&label)
-        || OPP115_CATEGORIES
-            .iter()
-            .any(|(category, _)| category.to_lowercase() == label)
+        || Label::from_name(&label).is_some()
+        || Label::from_opp115(&label).is_some()
 }
 
 fn split_labels(s: &str) -> Vec<String> {
