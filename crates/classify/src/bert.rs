@@ -16,10 +16,10 @@
 //! inference, and the same arithmetic composed from primitive, differentiable
 //! tensor ops for training. One model, one set of weights, two forwards.
 
-use crate::quant::QLinear;
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
+use policylens_kernels::QLinear;
 use serde_json::Value;
 
 /// Which encoder a `config.json` describes.
@@ -143,9 +143,9 @@ fn attention_probs(q: &Tensor, k: &Tensor, bias: &Tensor, ops: Ops) -> Result<Te
 }
 
 /// `x` (fresh from a dense layer, owned by the caller) through the activation.
-pub(crate) fn activation(x: Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
+pub fn activation(x: Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
     if own_kernels(&x, ops) && act == HiddenAct::Gelu && x.is_contiguous() {
-        x.inplace_op1(&crate::kernels::GeluErf)?;
+        x.inplace_op1(&policylens_kernels::GeluErf)?;
         return Ok(x);
     }
     match act {
@@ -337,10 +337,10 @@ impl Layer {
             let (qs, ql) = q.storage_and_layout();
             let (ks, kl) = k.storage_and_layout();
             let (vs, vl) = v.storage_and_layout();
-            crate::kernels::attention(
-                crate::kernels::cpu_f32(&qs, ql)?,
-                crate::kernels::cpu_f32(&ks, kl)?,
-                crate::kernels::cpu_f32(&vs, vl)?,
+            policylens_kernels::attention(
+                policylens_kernels::cpu_f32(&qs, ql)?,
+                policylens_kernels::cpu_f32(&ks, kl)?,
+                policylens_kernels::cpu_f32(&vs, vl)?,
                 &bias,
                 (b, tq, t, self.heads),
                 &mut out,

@@ -7,11 +7,11 @@
 use crate::bert::Ops;
 use crate::encoder::Encoder;
 use crate::error::{ClassifyError, Result, FETCH_HINT};
-use crate::finetune::SequenceClassifier;
 use crate::head::Head;
 use crate::hf::{is_sequence_classifier, SeqClsConfig};
 use crate::model::{ModelConfig, Windowing, HEAD_FILE};
-use crate::quant::Precision;
+use crate::precision::Precision;
+use crate::seqcls::SequenceClassifier;
 use crate::source::{check_encoder_dir, resolve, sha256_file};
 use crate::tokenize::{ClauseTokenizer, TokenizedClause};
 use candle_core::{DType, Device, Tensor};
@@ -113,7 +113,7 @@ impl Embedder {
 /// Run `f` over every window of every clause in length-sorted batches of
 /// `batch_size`; returns one output row per window in clause order, and
 /// each window's clause index.
-pub(crate) fn run_windows(
+pub fn run_windows(
     tokenizer: &ClauseTokenizer,
     clauses: &[TokenizedClause],
     batch_size: usize,

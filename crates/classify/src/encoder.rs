@@ -4,7 +4,7 @@
 
 use crate::bert::{Bert, Ops};
 use crate::error::{ClassifyError, Result, FETCH_HINT};
-use crate::quant::Precision;
+use crate::precision::Precision;
 use crate::source::check_encoder_dir;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::VarBuilder;

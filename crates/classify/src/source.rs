@@ -77,6 +77,26 @@ pub fn from_hub(repo_id: &str) -> Result<PathBuf> {
     dir.ok_or_else(|| unresolved("empty snapshot".into()))
 }
 
+/// Fetch a hub repository's encoder files (through the hf-hub cache) and
+/// copy them into `out`, which is created.
+pub fn fetch_to(repo_id: &str, out: &Path) -> Result<()> {
+    let snapshot = from_hub(repo_id)?;
+    std::fs::create_dir_all(out).map_err(|source| ClassifyError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    for f in ENCODER_FILES.iter().chain(&OPTIONAL_FILES) {
+        let src = snapshot.join(f);
+        if src.is_file() {
+            std::fs::copy(&src, out.join(f)).map_err(|source| ClassifyError::Io {
+                path: out.join(f),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Lower-case hex sha256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let io = |source| ClassifyError::Io {

@@ -2,11 +2,10 @@
 //! or labeled output folders) and report what changed.
 
 use crate::ModelArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use policylens_classify::Classifier;
 use policylens_diff::{Diff, CHANGES_FILE, SUMMARY_FILE};
-use policylens_store::{LabeledRun, CLAUSES_FILE};
+use policylens_pipeline::{is_labeled_run, open_or_label, Opened};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -27,20 +26,16 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitCode> {
-    let mut classifier = None;
-    let old = open_or_label(
-        &args.old,
-        &args.out.join("old"),
-        &args.model,
-        &mut classifier,
-    )?;
-    let new = open_or_label(
-        &args.new,
-        &args.out.join("new"),
-        &args.model,
-        &mut classifier,
-    )?;
-    let diff = Diff::between(&old, &new);
+    // The model is loaded only when a side has to be labeled first.
+    let classifier = match is_labeled_run(&args.old) && is_labeled_run(&args.new) {
+        true => None,
+        false => Some(args.model.load()?),
+    };
+    let old = open_or_label(&args.old, &args.out.join("old"), classifier.as_ref())?;
+    report_labeled(&old, &args.old, &args.out.join("old"));
+    let new = open_or_label(&args.new, &args.out.join("new"), classifier.as_ref())?;
+    report_labeled(&new, &args.new, &args.out.join("new"));
+    let diff = Diff::between(&old.run, &new.run);
     let rows = diff.write(&args.out, args.all)?;
     print!("{diff}");
     eprintln!(
@@ -51,36 +46,17 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Read a labeled output folder, or label `input` into `dir` first (loading
-/// the model once, on first need).
-fn open_or_label(
-    input: &Path,
-    dir: &Path,
-    model: &ModelArgs,
-    classifier: &mut Option<Classifier>,
-) -> Result<LabeledRun> {
-    if !input.join(CLAUSES_FILE).is_file() {
-        let classifier = match classifier {
-            Some(c) => c,
-            None => classifier.insert(model.load()?),
-        };
-        let opts = policylens_pipeline::RunOptions {
-            progress: false,
-            ..Default::default()
-        };
-        let s = policylens_pipeline::run(&[input.to_path_buf()], dir, classifier, &opts)
-            .with_context(|| format!("labeling {}", input.display()))?;
-        for f in &s.failures {
-            eprintln!("  not compared (could not be read): {f}");
-        }
-        eprintln!(
-            "labeled {} clauses from {} documents of {} -> {}",
-            s.clauses,
-            s.documents,
-            input.display(),
-            dir.display()
-        );
-        return Ok(LabeledRun::open(dir)?);
+/// What labeling a side did, when it was not a labeled run already.
+fn report_labeled(side: &Opened, input: &Path, dir: &Path) {
+    let Some(s) = &side.labeled else { return };
+    for f in &s.failures {
+        eprintln!("  not compared (could not be read): {f}");
     }
-    LabeledRun::open(input).with_context(|| format!("reading labeled output {}", input.display()))
+    eprintln!(
+        "labeled {} clauses from {} documents of {} -> {}",
+        s.clauses,
+        s.documents,
+        input.display(),
+        dir.display()
+    );
 }

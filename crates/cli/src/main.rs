@@ -1,24 +1,25 @@
 //! `policylens`: label privacy policies clause by clause.
 //!
-//! This binary parses arguments and wires the library crates together; the
-//! work lives in `policylens-pipeline` (label), `policylens-classify`
-//! (models, training, thresholds, metrics), `policylens-store` (tables),
-//! `policylens-diff` (comparing versions) and `policylens-report` (the HTML
-//! report).
+//! This binary parses arguments and wires the library crates together:
+//! each command parses, calls one library function, prints, and sets the
+//! exit status. The work lives in `policylens-pipeline` (label),
+//! `policylens-classify` (models and scoring), `policylens-train`
+//! (training, thresholds, evaluation), `policylens-diff` (comparing
+//! versions) and `policylens-report` (the HTML report); [`progress`] shows
+//! long library jobs on stderr.
 
 mod addlabel;
 mod calibrate;
-mod data;
 mod diff;
 mod eval;
-mod finetune;
+mod label;
 mod pretrain;
 mod progress;
 mod report;
 mod train;
-mod weak;
 
 use anyhow::{Context, Result};
+use candle_core::DType;
 use clap::{Args, Parser, Subcommand};
 use policylens_classify::{parse_device, Classifier, LoadOptions, Precision};
 use std::path::PathBuf;
@@ -56,7 +57,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Segment and label policies (.html/.htm/.md/.txt, or clause tables .jsonl/.csv/.parquet) into Parquet tables.
-    Label(LabelArgs),
+    Label(label::LabelArgs),
     /// Train a classification head on annotated clauses (FILE or FILE@split).
     Train(Box<train::TrainArgs>),
     /// Adapt a base encoder to policy text (masked-LM pre-training on unlabeled policies) before `train --fine-tune --base`.
@@ -116,76 +117,16 @@ impl ModelArgs {
     }
 }
 
-#[derive(Args)]
-struct LabelArgs {
-    /// Files or directories (walked recursively, in sorted order).
-    #[arg(required = true)]
-    inputs: Vec<PathBuf>,
-    /// Output directory for documents.parquet and clauses.parquet.
-    #[arg(short, long, default_value = "out")]
-    out: PathBuf,
-    #[command(flatten)]
-    model: ModelArgs,
-    /// Documents prepared and scored together (bounds memory).
-    #[arg(long, default_value_t = 32)]
-    chunk: usize,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
-}
-
-fn label(args: LabelArgs) -> Result<ExitCode> {
-    let classifier = args.model.load()?;
-    let opts = policylens_pipeline::RunOptions {
-        chunk_documents: args.chunk,
-        progress: !args.quiet,
-    };
-    let s = policylens_pipeline::run(&args.inputs, &args.out, &classifier, &opts)?;
-    let secs = s.total.as_secs_f64().max(1e-9);
-    eprintln!(
-        "labeled {} clauses from {} documents in {:.1}s ({:.1} clauses/s, {:.0} tokens/s; prepare {:.1}s, infer {:.1}s, write {:.1}s) -> {}",
-        s.clauses,
-        s.documents,
-        secs,
-        s.clauses as f64 / secs,
-        s.tokens as f64 / secs,
-        s.prepare.as_secs_f64(),
-        s.infer.as_secs_f64(),
-        s.write.as_secs_f64(),
-        args.out.display()
-    );
-    let statuses: Vec<String> = s
-        .by_status
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    eprintln!("documents by status: {}", statuses.join(", "));
-    for f in &s.failures {
-        eprintln!("  failed: {f}");
+/// The storage type named by `--dtype` (clap allows only f32 and f16).
+pub fn dtype(name: &str) -> DType {
+    match name {
+        "f16" => DType::F16,
+        _ => DType::F32,
     }
-    let failed = s.failed();
-    if failed > 0 {
-        eprintln!(
-            "{failed} of {} documents failed (exit status = number failed, at most 100)",
-            s.documents
-        );
-    }
-    Ok(ExitCode::from(failed.min(100) as u8))
 }
 
 fn fetch_model(repo_id: &str, out: &std::path::Path) -> Result<ExitCode> {
-    let snapshot = policylens_classify::source::from_hub(repo_id)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let files = policylens_classify::source::ENCODER_FILES
-        .iter()
-        .chain(&policylens_classify::source::OPTIONAL_FILES);
-    for f in files {
-        let src = snapshot.join(f);
-        if src.is_file() {
-            std::fs::copy(&src, out.join(f))
-                .with_context(|| format!("copying {} to {}", src.display(), out.display()))?;
-        }
-    }
+    policylens_classify::source::fetch_to(repo_id, out)?;
     eprintln!("{repo_id} -> {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -209,8 +150,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("POLICYLENS_LOG")
                 // Fine-tuning reports each epoch as it ends (logs of long runs).
                 .unwrap_or_else(|_| {
-                    "warn,policylens_classify::finetune=info,policylens_classify::pretrain=info"
-                        .into()
+                    "warn,policylens_train::finetune=info,policylens_train::pretrain=info".into()
                 }),
         )
         .with_writer(std::io::stderr)
@@ -221,8 +161,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let result = match cli.command {
-        Command::Label(a) => label(a),
-        Command::Train(a) if a.fine_tune.fine_tune => finetune::run(*a),
+        Command::Label(a) => label::run(a),
         Command::Train(a) => train::run(*a),
         Command::Pretrain(a) => pretrain::run(*a),
         Command::AddLabel(a) => addlabel::run(a),

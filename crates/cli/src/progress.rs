@@ -1,64 +1,73 @@
-//! Progress bars of long work: scoring clauses, training epochs.
+//! Progress on stderr for long library jobs: the CLI's [`Observer`] draws
+//! a bar per counted task (scoring, embedding) and one per training epoch,
+//! and prints notes as lines.
 
-use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use policylens_classify::TokenizedClause;
-use policylens_core::Scores;
+use policylens_train::{Observer, StepReport};
+use std::cell::RefCell;
 
-/// Score tokenized clauses in chunks with a progress bar.
-pub fn score_with_progress(
-    tokens: &[TokenizedClause],
-    mut score: impl FnMut(&[TokenizedClause]) -> Result<Vec<Scores>>,
-) -> Result<Vec<Scores>> {
-    let bar = bar(tokens.len(), "scoring");
-    let mut out = Vec::with_capacity(tokens.len());
-    for chunk in tokens.chunks(256) {
-        out.extend(score(chunk)?);
-        bar.inc(chunk.len() as u64);
+/// The terminal's view of a running job.
+#[derive(Default)]
+pub struct Console {
+    task: RefCell<Option<ProgressBar>>,
+    epoch: RefCell<Option<ProgressBar>>,
+}
+
+impl Observer for Console {
+    fn note(&self, line: &str) {
+        eprintln!("{line}");
     }
-    bar.finish_and_clear();
-    Ok(out)
-}
 
-pub(crate) fn bar(n: usize, what: &str) -> ProgressBar {
-    let b = ProgressBar::new(n as u64);
-    b.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{pos}}/{{len}} clauses {{per_sec}} eta {{eta}}"
-        ))
-        .expect("static template"),
-    );
-    b
-}
-
-/// The progress bar of a training run, one epoch at a time.
-pub(crate) struct EpochBar(ProgressBar);
-
-impl EpochBar {
-    pub fn new() -> Self {
-        let b = ProgressBar::new(0);
+    fn start(&self, what: &str, total: usize) {
+        let b = ProgressBar::new(total as u64);
         b.set_style(
-            ProgressStyle::with_template(
-                "epoch {prefix} {bar:30} {pos}/{len} steps  loss {msg}  eta {eta}",
-            )
+            ProgressStyle::with_template(&format!(
+                "{what} {{bar:30}} {{pos}}/{{len}} clauses {{per_sec}} eta {{eta}}"
+            ))
             .expect("static template"),
         );
-        Self(b)
+        *self.task.borrow_mut() = Some(b);
     }
 
-    /// Show `step` of `total` in `epoch` (0-based), with the running loss
-    /// and throughput; always `true` (the run goes on).
-    pub fn step(&self, epoch: usize, step: usize, total: usize, loss: f64, tps: f64) -> bool {
-        if self.0.length() != Some(total as u64) || step == 1 {
-            self.0.set_length(total as u64);
-            self.0.set_prefix(format!("{}", epoch + 1));
+    fn advance(&self, n: usize) {
+        if let Some(b) = &*self.task.borrow() {
+            b.inc(n as u64);
         }
-        self.0.set_position(step as u64);
-        self.0.set_message(format!("{loss:.4}  {tps:.0} tok/s"));
+    }
+
+    fn finish(&self) {
+        if let Some(b) = self.task.borrow_mut().take() {
+            b.finish_and_clear();
+        }
+    }
+
+    /// Show the step of its epoch, with the running loss and throughput.
+    fn step(&self, s: &StepReport) -> bool {
+        let mut slot = self.epoch.borrow_mut();
+        let b = slot.get_or_insert_with(epoch_bar);
+        if b.length() != Some(s.total_steps as u64) || s.step == 1 {
+            b.set_length(s.total_steps as u64);
+            b.set_prefix(format!("{}", s.epoch + 1));
+        }
+        b.set_position(s.step as u64);
+        b.set_message(format!("{:.4}  {:.0} tok/s", s.loss, s.tokens_per_second));
         true
     }
 
-    pub fn finish(&self) {
-        self.0.finish_and_clear();
+    fn steps_done(&self) {
+        if let Some(b) = self.epoch.borrow_mut().take() {
+            b.finish_and_clear();
+        }
     }
+}
+
+fn epoch_bar() -> ProgressBar {
+    let b = ProgressBar::new(0);
+    b.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix} {bar:30} {pos}/{len} steps  loss {msg}  eta {eta}",
+        )
+        .expect("static template"),
+    );
+    b
 }

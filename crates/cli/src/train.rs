@@ -1,30 +1,18 @@
-//! `policylens train`: its options, and the frozen-encoder mode that fits a
-//! multi-label head on a frozen base encoder (`--fine-tune` trains the whole
-//! encoder instead: see `finetune.rs`).
-//!
-//! Clauses are embedded once (each window of a long clause is a training
-//! example carrying its clause's labels); a small grid of head
-//! hyper-parameters is tried; the one with the best validation macro-F1
-//! (after per-label threshold calibration on validation) is kept.
+//! `policylens train`: its options, and the two jobs they start — a
+//! multi-label head on a frozen base encoder, or with `--fine-tune` the
+//! whole encoder (`policylens_train::recipe::{head, fine_tune}`).
 
-use crate::data;
-use crate::progress::bar;
-use anyhow::{bail, Context, Result};
-use candle_core::Tensor;
+use crate::progress::Console;
+use anyhow::{bail, Result};
 use clap::Args;
-use policylens_classify::calibrate::calibrate_thresholds;
-use policylens_classify::head::Head;
-use policylens_classify::model::{ModelConfig, FORMAT, HEAD_FILE};
-use policylens_classify::source::{resolve, sha256_file};
-use policylens_classify::train::{train_head, HeadParams};
-use policylens_classify::{
-    evaluate, parse_device, score_windows, BaseEncoder, Embedder, LoadOptions, TokenizedClause,
-    Windowing,
-};
-use policylens_core::{LabelSet, Thresholds};
+use policylens_classify::{parse_device, LoadOptions};
+use policylens_core::LabelSet;
+use policylens_train::finetune::FineTuneConfig;
+use policylens_train::recipe::fine_tune::{fine_tune_model, FineTuneJob};
+use policylens_train::recipe::head::{train_head_model, HeadJob};
+use policylens_train::recipe::TrainSpec;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -129,178 +117,88 @@ pub struct FineTuneArgs {
     pub transfer_limit: Option<usize>,
 }
 
-/// Window features of all clauses (`features` of chunks of clauses), with
-/// each window's clause index.
-pub(crate) fn window_features(
-    tokens: &[TokenizedClause],
-    what: &str,
-    mut features: impl FnMut(&[TokenizedClause]) -> policylens_classify::Result<(Tensor, Vec<usize>)>,
-) -> Result<(Tensor, Vec<usize>)> {
-    let bar = bar(tokens.len(), what);
-    let (mut rows, mut owner) = (Vec::new(), Vec::new());
-    for (k, chunk) in tokens.chunks(256).enumerate() {
-        let (emb, own) = features(chunk)?;
-        rows.push(emb);
-        owner.extend(own.into_iter().map(|i| i + k * 256));
-        bar.inc(chunk.len() as u64);
+impl TrainArgs {
+    fn spec(&self) -> Result<TrainSpec> {
+        Ok(TrainSpec {
+            train: self.train.clone(),
+            validation: self.validation.clone(),
+            base: self.base.clone(),
+            out: self.out.clone(),
+            name: self.name.clone(),
+            labels: match &self.labels {
+                Some(names) => LabelSet::new(names.clone())?,
+                None => LabelSet::policylens(),
+            },
+            load: LoadOptions {
+                device: parse_device(&self.device)?,
+                batch_size: self.batch_size,
+                ..Default::default()
+            },
+        })
     }
-    bar.finish_and_clear();
-    Ok((Tensor::cat(&rows, 0)?, owner))
-}
 
-pub(crate) fn targets(
-    gold: &[Vec<bool>],
-    owner: &[usize],
-    device: &candle_core::Device,
-) -> Result<Tensor> {
-    let n_labels = gold.first().map_or(0, Vec::len);
-    let flat: Vec<f32> = owner
-        .iter()
-        .flat_map(|&i| gold[i].iter().map(|&g| g as u8 as f32))
-        .collect();
-    Ok(Tensor::from_vec(flat, (owner.len(), n_labels), device)?)
-}
-
-/// The hyper-parameter grid tried on validation.
-pub(crate) fn grid() -> Vec<HeadParams> {
-    let mut g = Vec::new();
-    for steps in [100, 300, 600] {
-        for weight_decay in [0.1, 1.0] {
-            for pos_weight_power in [0.0, 0.5] {
-                g.push(HeadParams {
-                    learning_rate: 0.01,
-                    weight_decay,
-                    steps,
-                    pos_weight_power,
-                });
-            }
-        }
+    fn fine_tune_job(&self) -> Result<FineTuneJob> {
+        let ft = &self.fine_tune;
+        Ok(FineTuneJob {
+            spec: self.spec()?,
+            config: FineTuneConfig {
+                epochs: ft.epochs,
+                batch_size: ft.train_batch,
+                learning_rate: ft.learning_rate,
+                weight_decay: ft.weight_decay,
+                warmup: ft.warmup,
+                max_grad_norm: ft.max_grad_norm,
+                dropout: ft.dropout,
+                patience: ft.patience,
+                seed: ft.seed,
+                pos_weight: None,
+                focal_gamma: ft.focal_gamma,
+            },
+            pos_weight_power: ft.pos_weight_power,
+            max_tokens: ft.max_tokens,
+            threshold_prior: ft.threshold_prior,
+            checkpoint: ft.checkpoint.clone(),
+            dtype: crate::dtype(&ft.dtype),
+            teachers: ft.teachers.clone(),
+            distill_alpha: ft.distill_alpha,
+            transfer: ft.transfer.clone(),
+            transfer_limit: ft.transfer_limit,
+        })
     }
-    g
 }
 
+/// Train a head, or with `--fine-tune` the whole encoder.
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    let started = Instant::now();
-    let labels = match &args.labels {
-        Some(names) => LabelSet::new(names.clone())?,
-        None => LabelSet::policylens(),
-    };
-    let opts = LoadOptions {
-        device: parse_device(&args.device)?,
-        batch_size: args.batch_size,
-        ..Default::default()
-    };
-    let base_dir = resolve(&args.base, &opts.local_roots)?;
-    let base_sha = sha256_file(&base_dir.join("model.safetensors"))?;
-    let windowing = Windowing::default();
-    let embedder = Embedder::load(&base_dir, None, windowing, &opts)?;
-
-    let mut train = data::load(&args.train, &labels)?;
-    let labeled = train.texts.len();
-    let mut weak = 0;
-    if !args.biometrics_negatives.is_empty() {
-        labels
-            .index("biometrics")
-            .ok_or_else(|| anyhow::anyhow!("--biometrics-negatives needs a biometrics label"))?;
-        let negatives =
-            crate::weak::biometrics_negatives(&args.biometrics_negatives, args.max_negatives)?;
-        eprintln!("{} weak biometrics negatives", negatives.len());
-        weak = negatives.len();
-        for t in negatives {
-            train.texts.push(t);
-            train.headings.push(None);
-            train.gold.push(vec![false; labels.len()]);
-        }
+    if args.fine_tune.fine_tune {
+        return fine_tune(&args);
     }
-    let val = data::load(&args.validation, &labels)?;
-    if train.texts.is_empty() || val.texts.is_empty() {
-        bail!("no training or no validation clauses");
-    }
-    let (train_tok, val_tok) = (
-        embedder.tokenize_all(&train.texts)?,
-        embedder.tokenize_all(&val.texts)?,
+    let job = HeadJob {
+        spec: args.spec()?,
+        biometrics_negatives: args.biometrics_negatives.clone(),
+        max_negatives: args.max_negatives,
+    };
+    let trained = train_head_model(&job, &Console::default())?;
+    println!(
+        "chosen {:?}\nvalidation (thresholds tuned on it):\n{}",
+        trained.params, trained.validation
     );
-    let (x, train_owner) =
-        window_features(&train_tok, "embedding train", |c| embedder.embed_windows(c))?;
-    let (xv, val_owner) = window_features(&val_tok, "embedding validation", |c| {
-        embedder.embed_windows(c)
-    })?;
-    let y = targets(&train.gold, &train_owner, x.device())?;
-    // Labeled clauses supervise every label; weak negatives only biometrics.
-    let mask = if weak > 0 {
-        let bio = labels.index("biometrics").expect("checked above");
-        let rows: Vec<Vec<bool>> = (0..train.texts.len())
-            .map(|i| (0..labels.len()).map(|j| i < labeled || j == bio).collect())
-            .collect();
-        Some(targets(&rows, &train_owner, x.device())?)
-    } else {
-        None
-    };
-    let embed_secs = started.elapsed().as_secs_f64();
-
-    let mut best: Option<(f64, HeadParams, Head, Thresholds)> = None;
-    let mut tried = Vec::new();
-    for params in grid() {
-        let head = train_head(&x, &y, mask.as_ref(), &params)?;
-        let scores = score_windows(&head, &xv, &val_owner, val.texts.len())?;
-        let probs: Vec<Vec<f32>> = scores.iter().map(|s| s.0.clone()).collect();
-        let thresholds = calibrate_thresholds(&probs, &val.gold, labels.len());
-        let report = evaluate(&labels, &val.gold, &thresholds.decide_all(&scores), None);
-        eprintln!(
-            "lr {:<5} steps {:>5} weight_decay {:<4} pos_weight_power {:<3} -> validation macro-F1 {:.4} micro-F1 {:.4}",
-            params.learning_rate, params.steps, params.weight_decay, params.pos_weight_power, report.macro_f1, report.micro_f1
-        );
-        tried.push(serde_json::json!({"params": params, "validation_macro_f1": report.macro_f1, "validation_micro_f1": report.micro_f1}));
-        if best.as_ref().is_none_or(|b| report.macro_f1 > b.0) {
-            best = Some((report.macro_f1, params, head, thresholds));
-        }
-    }
-    let (_, params, head, thresholds) = best.expect("grid is not empty");
-    let scores = score_windows(&head, &xv, &val_owner, val.texts.len())?;
-    let report = evaluate(&labels, &val.gold, &thresholds.decide_all(&scores), None);
-    println!("chosen {params:?}\nvalidation (thresholds tuned on it):\n{report}");
-
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    head.save(&args.out.join(HEAD_FILE))?;
-    let name = args.name.clone().unwrap_or_else(|| {
-        args.out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "policylens".into())
-    });
-    let config = ModelConfig {
-        format: FORMAT.into(),
-        name,
-        labels: labels.clone(),
-        thresholds,
-        base: BaseEncoder {
-            id: args.base.clone(),
-            sha256: Some(base_sha),
-        },
-        windowing,
-        training: serde_json::json!({
-            "method": "frozen encoder, mean-pooled normalised embeddings, standardised, logistic head per label (AdamW, full batch), thresholds maximising F1 on validation",
-            "train": args.train,
-            "validation": args.validation,
-            "train_clauses": labeled,
-            "biometrics_weak_negatives": weak,
-            "biometrics_negatives_from": args.biometrics_negatives,
-            "train_windows": train_owner.len(),
-            "validation_clauses": val.texts.len(),
-            "chosen": params,
-            "validation_macro_f1": report.macro_f1,
-            "validation_micro_f1": report.micro_f1,
-            "grid": tried,
-            "embedding_seconds": embed_secs,
-            "total_seconds": started.elapsed().as_secs_f64(),
-        }),
-    };
-    config.write(&args.out)?;
-    eprintln!(
-        "model written to {} in {:.0}s",
-        args.out.display(),
-        started.elapsed().as_secs_f64()
-    );
+    written(&args.out, trained.seconds);
     Ok(ExitCode::SUCCESS)
+}
+
+fn fine_tune(args: &TrainArgs) -> Result<ExitCode> {
+    if !args.biometrics_negatives.is_empty() {
+        bail!("--biometrics-negatives is not supported with --fine-tune yet");
+    }
+    let trained = fine_tune_model(&args.fine_tune_job()?, &Console::default())?;
+    println!(
+        "validation (thresholds tuned on it):\n{}",
+        trained.validation
+    );
+    written(&args.out, trained.seconds);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn written(out: &std::path::Path, seconds: f64) {
+    eprintln!("model written to {} in {seconds:.0}s", out.display());
 }

@@ -734,13 +734,9 @@ fn pretrain_adapts_an_encoder_that_fine_tuning_then_starts_from() {
 fn add_label_extends_a_fine_tuned_model_and_label_uses_it() {
     let tmp = tempfile::tempdir().unwrap();
     let labels = LabelSet::new(["collection", "contact"]).unwrap();
-    let (base, _) = policylens_train::testing::write_tiny_seqcls(
-        tmp.path(),
-        &labels,
-        vec![0.4, 0.6],
-        "tiny",
-    )
-    .unwrap();
+    let (base, _) =
+        policylens_train::testing::write_tiny_seqcls(tmp.path(), &labels, vec![0.4, 0.6], "tiny")
+            .unwrap();
     let data = tmp.path().join("bio.jsonl");
     let mut lines = String::new();
     for i in 0..20 {

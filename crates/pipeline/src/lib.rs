@@ -7,11 +7,15 @@
 //! read, so memory depends on the chunk size, not on the corpus.
 //!
 //! Every input file yields a `documents.parquet` row with a status; a file
-//! that cannot be read or parsed never stops the run.
+//! that cannot be read or parsed never stops the run. [`open_or_label`]
+//! gives `policylens diff` a finished run for each version it compares.
+//! Comparing is `policylens-diff`'s; the tables are `policylens-store`'s.
 
 mod prepare;
+mod versions;
 
 pub use prepare::{prepare, segment_file, FileFailure, Prepared, SegmentedFile};
+pub use versions::{is_labeled_run, open_or_label, Opened};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::Classifier;
@@ -31,6 +35,14 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("inference: {0}")]
     Classify(#[from] policylens_classify::ClassifyError),
+    /// `source` met while `action` (labeling, reading) `input`.
+    #[error("{action} {}", input.display())]
+    Input {
+        action: &'static str,
+        input: PathBuf,
+        #[source]
+        source: Box<PipelineError>,
+    },
 }
 
 /// Knobs of a labeling run.

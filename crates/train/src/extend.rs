@@ -9,6 +9,8 @@
 //! scores its old labels exactly as before, and the result is still a plain
 //! `BertForSequenceClassification`.
 
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 use policylens_classify::bert::{parse_config, Family, Ops};
 use policylens_classify::classifier::run_windows;
 use policylens_classify::head::Head;
@@ -16,8 +18,6 @@ use policylens_classify::hf::SeqClsConfig;
 use policylens_classify::seqcls::SequenceClassifier;
 use policylens_classify::tokenize::{ClauseTokenizer, TokenizedClause};
 use policylens_classify::{ClassifyError, Result};
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
 use policylens_core::{LabelSet, Thresholds};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -178,8 +178,8 @@ impl Extendable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::write_tiny_seqcls;
     use policylens_classify::hf::{save_tensors, SaveRequest};
-    use policylens_classify::testing::write_tiny_seqcls;
     use policylens_classify::{Classifier, LoadOptions};
     use serde_json::json;
 

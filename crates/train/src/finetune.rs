@@ -108,9 +108,15 @@ pub fn predict(
     for chunk in order.chunks(batch_size.max(1)) {
         let refs: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
         let batch = Batch::new(&refs, pad_id, device)?;
-        let probs = candle_nn::ops::sigmoid(&model.logits(&batch.ids, &batch.type_ids, &batch.mask, Ops::Fused, None)?)?
-            .to_dtype(DType::F32)?
-            .to_vec2::<f32>()?;
+        let probs = candle_nn::ops::sigmoid(&model.logits(
+            &batch.ids,
+            &batch.type_ids,
+            &batch.mask,
+            Ops::Fused,
+            None,
+        )?)?
+        .to_dtype(DType::F32)?
+        .to_vec2::<f32>()?;
         for (&i, p) in chunk.iter().zip(probs) {
             out[i] = p;
         }
@@ -247,6 +253,8 @@ mod tests {
     use super::*;
     use crate::init::init_from_encoder;
     use policylens_classify::testing::{max_abs_diff, var_values as weight, write_tiny_encoder};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     /// Label 0: the clause names "face" or "fingerprint"; label 1: "share".
     fn toy_examples(n: usize, seed: u64) -> Vec<Example> {
@@ -284,7 +292,7 @@ mod tests {
     ) {
         let tmp = tempfile::tempdir().unwrap();
         let base_labels = LabelSet::new(["a", "b", "c"]).unwrap();
-        let (base, _) = policylens_classify::testing::write_tiny_seqcls_on(
+        let (base, _) = crate::testing::write_tiny_seqcls_on(
             tmp.path(),
             &base_labels,
             vec![0.5; 3],

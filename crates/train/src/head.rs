@@ -6,11 +6,11 @@
 use crate::loss::bce_with_logits;
 use crate::observe::Observer;
 use candle_core::Device;
-use policylens_classify::TokenizedClause;
-use policylens_classify::head::Head;
-use policylens_classify::{ClassifyError, Result};
 use candle_core::{DType, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use policylens_classify::head::Head;
+use policylens_classify::TokenizedClause;
+use policylens_classify::{ClassifyError, Result};
 
 /// Hyper-parameters of head training.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,26 @@
+//! CPU kernels of the encoder's inference path, where candle would use
+//! scalar libm calls, several allocating passes or one thread.
+//!
+//! This crate owns the arithmetic and nothing else: [`int8`] dense layers
+//! (weights per output channel, activations per row, products summed in
+//! i32 on AVX-512 VNNI or a portable loop), multi-head self-[`attention`]
+//! fused from the projections to the context, element-wise [`math`]
+//! (exp, erf, in-place GELU), and the [`parallel`] loop that runs them on
+//! candle's worker threads. Each kernel is written once as plain Rust the
+//! compiler can vectorize, compiled for AVX-512 (chosen at run time when
+//! the CPU has it) and for the baseline target, and tested against a
+//! scalar or textbook reference. Which layer calls which kernel is
+//! `policylens-classify`'s business (its `bert` model file).
+//!
+//! It is the one crate built at opt-level 3 in dev builds (root
+//! `Cargo.toml`): the loops here are the hot ones.
+
+pub mod attention;
+pub mod int8;
+pub mod math;
+pub mod parallel;
+
+pub use attention::attention;
+pub use int8::{vnni_available, QLinear};
+pub use math::{erf, exp, gelu_erf_in_place, GeluErf};
+pub use parallel::{cpu_f32, for_each_chunk_mut};

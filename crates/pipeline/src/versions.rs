@@ -1,0 +1,50 @@
+//! The two sides of a version comparison: a side is either a finished
+//! labeling run (an output folder of `policylens label`) or policies to
+//! label first, into a folder of their own.
+
+use crate::{run, PipelineError, RunOptions, Summary};
+use policylens_classify::Classifier;
+use policylens_store::{LabeledRun, CLAUSES_FILE};
+use std::path::{Path, PathBuf};
+
+/// A side of a comparison, ready to compare.
+pub struct Opened {
+    pub run: LabeledRun,
+    /// What labeling it did, when it was not a finished run already.
+    pub labeled: Option<Summary>,
+}
+
+/// Whether `path` is an output folder of `policylens label`.
+pub fn is_labeled_run(path: &Path) -> bool {
+    path.join(CLAUSES_FILE).is_file()
+}
+
+/// `input` as a finished run: read as it is when it is one, else labeled
+/// into `dir` with `classifier` (which must then be given) and read back.
+pub fn open_or_label(
+    input: &Path,
+    dir: &Path,
+    classifier: Option<&Classifier>,
+) -> Result<Opened, PipelineError> {
+    let within = |action, source| PipelineError::Input {
+        action,
+        input: PathBuf::from(input),
+        source: Box::new(source),
+    };
+    if is_labeled_run(input) {
+        let run =
+            LabeledRun::open(input).map_err(|e| within("reading labeled output", e.into()))?;
+        return Ok(Opened { run, labeled: None });
+    }
+    let classifier = classifier.expect("a classifier for inputs that are not labeled runs");
+    let opts = RunOptions {
+        progress: false,
+        ..Default::default()
+    };
+    let summary =
+        run(&[input.to_path_buf()], dir, classifier, &opts).map_err(|e| within("labeling", e))?;
+    Ok(Opened {
+        run: LabeledRun::open(dir)?,
+        labeled: Some(summary),
+    })
+}
