@@ -148,10 +148,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("POLICYLENS_LOG")
-                // Fine-tuning reports each epoch as it ends (logs of long runs).
-                .unwrap_or_else(|_| {
-                    "warn,policylens_train::finetune=info,policylens_train::pretrain=info".into()
-                }),
+                // Training reports each epoch as it ends, where its weights
+                // start and when it resumes (logs of long runs).
+                .unwrap_or_else(|_| "warn,policylens_train=info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
