@@ -38,6 +38,13 @@ pub enum ClassifyError {
     Unsupported(String),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A file operation that failed, said as it was attempted
+    /// ("copying A to B").
+    #[error("{action}: {error}")]
+    File {
+        action: String,
+        error: std::io::Error,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

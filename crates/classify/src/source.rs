@@ -81,16 +81,16 @@ pub fn from_hub(repo_id: &str) -> Result<PathBuf> {
 /// copy them into `out`, which is created.
 pub fn fetch_to(repo_id: &str, out: &Path) -> Result<()> {
     let snapshot = from_hub(repo_id)?;
-    std::fs::create_dir_all(out).map_err(|source| ClassifyError::Io {
-        path: out.to_path_buf(),
-        source,
+    std::fs::create_dir_all(out).map_err(|error| ClassifyError::File {
+        action: format!("creating {}", out.display()),
+        error,
     })?;
     for f in ENCODER_FILES.iter().chain(&OPTIONAL_FILES) {
         let src = snapshot.join(f);
         if src.is_file() {
-            std::fs::copy(&src, out.join(f)).map_err(|source| ClassifyError::Io {
-                path: out.join(f),
-                source,
+            std::fs::copy(&src, out.join(f)).map_err(|error| ClassifyError::File {
+                action: format!("copying {} to {}", src.display(), out.display()),
+                error,
             })?;
         }
     }

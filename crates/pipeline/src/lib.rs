@@ -35,6 +35,9 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("inference: {0}")]
     Classify(#[from] policylens_classify::ClassifyError),
+    /// An input to compare that is not a labeled run, and no model to label it.
+    #[error("{}: not a `policylens label` output folder, and no model was given to label it", .0.display())]
+    NoModel(PathBuf),
     /// `source` met while `action` (labeling, reading) `input`.
     #[error("{action} {}", input.display())]
     Input {

@@ -20,7 +20,7 @@ pub fn is_labeled_run(path: &Path) -> bool {
 }
 
 /// `input` as a finished run: read as it is when it is one, else labeled
-/// into `dir` with `classifier` (which must then be given) and read back.
+/// into `dir` with `classifier` and read back (an error without one).
 pub fn open_or_label(
     input: &Path,
     dir: &Path,
@@ -36,7 +36,9 @@ pub fn open_or_label(
             LabeledRun::open(input).map_err(|e| within("reading labeled output", e.into()))?;
         return Ok(Opened { run, labeled: None });
     }
-    let classifier = classifier.expect("a classifier for inputs that are not labeled runs");
+    let Some(classifier) = classifier else {
+        return Err(PipelineError::NoModel(input.to_path_buf()));
+    };
     let opts = RunOptions {
         progress: false,
         ..Default::default()
@@ -47,4 +49,21 @@ pub fn open_or_label(
         run: LabeledRun::open(dir)?,
         labeled: Some(summary),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_to_compare_without_a_model_are_an_error_that_names_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("p.md"), "We collect your email.\n").unwrap();
+        assert!(!is_labeled_run(tmp.path()));
+        let err = open_or_label(tmp.path(), &tmp.path().join("old"), None)
+            .err()
+            .expect("no model, no run");
+        assert!(matches!(err, PipelineError::NoModel(ref p) if p == tmp.path()));
+        assert!(err.to_string().contains("no model"), "{err}");
+    }
 }

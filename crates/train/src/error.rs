@@ -22,6 +22,10 @@ pub enum TrainError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// The observer stopped the run; the last finished epoch's checkpoint
+    /// stays, and the same job started again resumes from it.
+    #[error("stopped before the last epoch; the checkpoint in {0} resumes it")]
+    Interrupted(PathBuf),
     #[error(transparent)]
     Classify(#[from] policylens_classify::ClassifyError),
     #[error(transparent)]

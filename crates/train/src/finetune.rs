@@ -1,6 +1,6 @@
 //! Fine-tuning the whole encoder for multi-label clause classification.
 //!
-//! The model is Hugging Face's `BertForSequenceClassification` — [`Bert`]
+//! The model is Hugging Face's `BertForSequenceClassification` — `Bert`
 //! under `bert.`, the `[CLS]` pooler (`bert.pooler.dense`, tanh) and a
 //! linear `classifier` — so a trained directory loads in Python
 //! `transformers` unchanged. Training is mini-batch AdamW (decoupled weight

@@ -25,7 +25,7 @@ pub fn write_tiny_seqcls(
 }
 
 /// [`write_tiny_seqcls`] over the encoder that `write_encoder(dir, seed)`
-/// writes (such as [`write_tiny_mpnet`]).
+/// writes (such as [`write_tiny_mpnet`](policylens_classify::testing::write_tiny_mpnet)).
 pub fn write_tiny_seqcls_on(
     dir: &Path,
     labels: &LabelSet,

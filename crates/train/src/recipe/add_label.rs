@@ -14,7 +14,6 @@ use crate::extend::Extendable;
 use crate::head::{grid, train_head, window_features, window_targets, HeadParams};
 use crate::metrics::{evaluate, EvalReport};
 use crate::observe::Observer;
-use crate::score::score_texts;
 use candle_core::{DType, Tensor};
 use policylens_classify::hf::{save_tensors, SaveRequest};
 use policylens_classify::{score_windows, Classifier, LoadOptions};
@@ -203,7 +202,7 @@ fn search(
 fn validate(job: &AddLabelJob, observer: &dyn Observer) -> Result<EvalReport> {
     let classifier = Classifier::load(&job.out, &job.load)?;
     let val = load_annotated(&job.validation, classifier.labels(), observer)?;
-    let scores = score_texts(&classifier, &val.texts, observer)?;
+    let scores = classifier.score(&classifier.tokenize_all(&val.texts)?)?;
     let pred = classifier.thresholds().decide_all(&scores);
     Ok(evaluate(classifier.labels(), &val.gold, &pred, None))
 }

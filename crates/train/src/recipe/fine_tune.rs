@@ -23,6 +23,7 @@ use crate::score::score_texts;
 use candle_core::DType;
 use candle_nn::VarMap;
 use policylens_classify::hf::{save, SaveRequest};
+use policylens_classify::seqcls::SequenceClassifier;
 use policylens_classify::source::{resolve, sha256_file};
 use policylens_classify::tokenize::ClauseTokenizer;
 use policylens_classify::{Classifier, Windowing};
@@ -104,12 +105,15 @@ pub fn fine_tune_model(job: &FineTuneJob, observer: &dyn Observer) -> Result<Fin
         pos_weight: pos_weights(&train.gold, spec.labels.len(), job.pos_weight_power),
         ..job.config.clone()
     };
+    let (varmap, model, _) =
+        init_from_encoder(&base_dir, &spec.labels, config.seed, &spec.load.device)?;
     observer.note(&format!(
         "fine-tuning {} on {} windows of {} clauses ({} of them transfer; validation {} clauses), {} epochs",
         base_dir.display(), train_ex.len(), targets.texts.len(), targets.transfer, val.texts.len(), config.epochs
     ));
-    let (varmap, state) =
-        train_encoder(job, &base_dir, &tok, &train_ex, &val_ex, &config, observer)?;
+    let state = train_encoder(
+        job, &model, &varmap, &tok, &train_ex, &val_ex, &config, observer,
+    )?;
     let record = json!({
         "method": "whole-encoder fine-tuning, Hugging Face *ForSequenceClassification (first-token pooler), masked BCE, AdamW",
         "base": spec.base,
@@ -197,26 +201,27 @@ fn training_targets(
     })
 }
 
-/// The training loop proper, from the base's weights, with its checkpoints.
+/// The training loop proper, with its checkpoints. A run the observer
+/// stopped is an error: only its checkpoint is kept, nothing is saved.
+#[allow(clippy::too_many_arguments)]
 fn train_encoder(
     job: &FineTuneJob,
-    base_dir: &std::path::Path,
+    model: &SequenceClassifier,
+    varmap: &VarMap,
     tok: &ClauseTokenizer,
     train: &[Example],
     valid: &[Example],
     config: &FineTuneConfig,
     observer: &dyn Observer,
-) -> Result<(VarMap, TrainState)> {
+) -> Result<TrainState> {
     let spec = &job.spec;
-    let (varmap, model, _) =
-        init_from_encoder(base_dir, &spec.labels, config.seed, &spec.load.device)?;
     let checkpoint = job
         .checkpoint
         .clone()
         .unwrap_or_else(|| spec.out.join("checkpoint"));
     let state = fine_tune(
-        &model,
-        &varmap,
+        model,
+        varmap,
         &spec.labels,
         train,
         valid,
@@ -226,13 +231,16 @@ fn train_encoder(
         |s| observer.step(s),
     )?;
     observer.steps_done();
+    if state.interrupted {
+        return Err(TrainError::Interrupted(checkpoint));
+    }
     for h in &state.history {
         observer.note(&format!(
             "epoch {}: train loss {:.4}, validation macro-F1 (windows, calibrated) {:.4}, {:.0}s, {:.0} tokens/s",
             h.epoch + 1, h.train_loss, h.valid_macro_f1, h.seconds, h.tokens_per_second
         ));
     }
-    Ok((varmap, state))
+    Ok(state)
 }
 
 /// A trained model on its way to disk.
@@ -292,5 +300,74 @@ impl Saved<'_> {
             dtype: self.job.dtype,
         };
         Ok(save(&spec.out, self.varmap, &request)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::StepReport;
+    use policylens_classify::testing::write_tiny_encoder;
+    use policylens_classify::LoadOptions;
+    use policylens_core::LabelSet;
+
+    /// Stops the run at its first step.
+    struct StopAtOnce;
+
+    impl Observer for StopAtOnce {
+        fn step(&self, _: &StepReport) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_run_the_observer_stops_saves_no_model_and_can_resume() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("enc");
+        write_tiny_encoder(&base, 3).unwrap();
+        let data = tmp.path().join("clauses.jsonl");
+        let rows: String = (0..8)
+            .map(|i| {
+                let (text, label) = match i % 2 {
+                    0 => ("we share data with partners", "sharing"),
+                    _ => ("we collect your email", "collection"),
+                };
+                format!("{{\"text\":\"{text} {i}\",\"labels\":[\"{label}\"]}}\n")
+            })
+            .collect();
+        std::fs::write(&data, rows).unwrap();
+        let out = tmp.path().join("model");
+        let job = FineTuneJob {
+            spec: TrainSpec {
+                train: vec![data.display().to_string()],
+                validation: vec![data.display().to_string()],
+                base: base.display().to_string(),
+                out: out.clone(),
+                name: None,
+                labels: LabelSet::new(["collection", "sharing"]).unwrap(),
+                load: LoadOptions::default(),
+            },
+            config: FineTuneConfig {
+                epochs: 2,
+                batch_size: 4,
+                ..Default::default()
+            },
+            pos_weight_power: 0.0,
+            max_tokens: 16,
+            threshold_prior: 0.0,
+            checkpoint: None,
+            dtype: DType::F32,
+            teachers: Vec::new(),
+            distill_alpha: 0.5,
+            transfer: Vec::new(),
+            transfer_limit: None,
+        };
+        let err = fine_tune_model(&job, &StopAtOnce).err().expect("stopped");
+        assert!(matches!(err, TrainError::Interrupted(ref c) if *c == out.join("checkpoint")));
+        assert!(!out.join("config.json").exists(), "no model is written");
+        assert!(!out.join("model.safetensors").exists());
+        let done = fine_tune_model(&job, &crate::Silent).unwrap();
+        assert_eq!(done.state.history.len(), 2);
+        assert!(out.join("config.json").exists());
     }
 }

@@ -116,6 +116,9 @@ pub fn pretrain_encoder(job: &PretrainJob, observer: &dyn Observer) -> Result<Pr
         |s| observer.step(s),
     )?;
     observer.steps_done();
+    if state.interrupted {
+        return Err(TrainError::Interrupted(checkpoint));
+    }
     report_epochs(&state, observer);
     let record = json!({
         "method": "masked-LM pre-training (BERT masking, tied decoder), AdamW",
