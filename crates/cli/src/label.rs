@@ -4,6 +4,7 @@ use crate::ModelArgs;
 use anyhow::Result;
 use clap::Args;
 use policylens_pipeline::{RunOptions, Summary};
+use policylens_store::RunFolder;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,9 +18,15 @@ pub struct LabelArgs {
     out: PathBuf,
     #[command(flatten)]
     model: ModelArgs,
-    /// Documents prepared and scored together (bounds memory).
-    #[arg(long, default_value_t = 32)]
+    /// Documents prepared, scored and committed together (bounds memory and
+    /// what an interruption can lose).
+    #[arg(long, default_value_t = 32, value_parser = crate::positive)]
     chunk: usize,
+    /// Replace a run of another job (other inputs, model or precision) that
+    /// the output folder holds. A run of this same job is always resumed,
+    /// or kept when it has finished.
+    #[arg(long)]
+    overwrite: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -28,31 +35,38 @@ pub struct LabelArgs {
 /// Label the inputs; the exit status is the number of documents that
 /// failed (at most 100).
 pub fn run(args: LabelArgs) -> Result<ExitCode> {
+    // The folder is checked and locked before the model loads.
+    let folder = RunFolder::claim(&args.out)?;
     let classifier = args.model.load()?;
     let opts = RunOptions {
         chunk_documents: args.chunk,
         progress: !args.quiet,
+        overwrite: args.overwrite,
     };
-    let s = policylens_pipeline::run(&args.inputs, &args.out, &classifier, &opts)?;
+    let s = policylens_pipeline::run(&args.inputs, folder, &classifier, &opts)?;
     report(&s, &args.out);
     Ok(ExitCode::from(s.failed().min(100) as u8))
 }
 
-/// Throughput, documents by status and every failure, on stderr.
+/// Throughput (or what an earlier run left), documents by status and every
+/// failure, on stderr.
 fn report(s: &Summary, out: &std::path::Path) {
-    let secs = s.total.as_secs_f64().max(1e-9);
-    eprintln!(
-        "labeled {} clauses from {} documents in {:.1}s ({:.1} clauses/s, {:.0} tokens/s; prepare {:.1}s, infer {:.1}s, write {:.1}s) -> {}",
-        s.clauses,
-        s.documents,
-        secs,
-        s.clauses as f64 / secs,
-        s.tokens as f64 / secs,
-        s.prepare.as_secs_f64(),
-        s.infer.as_secs_f64(),
-        s.write.as_secs_f64(),
-        out.display()
-    );
+    if s.already_finished {
+        eprintln!(
+            "{} holds this run, finished: {} clauses from {} documents; nothing to label (remove the folder to label again)",
+            out.display(),
+            s.clauses,
+            s.documents
+        );
+    } else {
+        if s.resumed > 0 {
+            eprintln!(
+                "resumed: {} of {} documents were committed by an interrupted run of this job and kept",
+                s.resumed, s.documents
+            );
+        }
+        throughput(s, out);
+    }
     let statuses: Vec<String> = s
         .by_status
         .iter()
@@ -69,4 +83,20 @@ fn report(s: &Summary, out: &std::path::Path) {
             s.documents
         );
     }
+}
+
+fn throughput(s: &Summary, out: &std::path::Path) {
+    let secs = s.total.as_secs_f64().max(1e-9);
+    eprintln!(
+        "labeled {} clauses from {} documents in {:.1}s ({:.1} clauses/s, {:.0} tokens/s; prepare {:.1}s, infer {:.1}s, write {:.1}s) -> {}",
+        s.clauses,
+        s.documents,
+        secs,
+        s.clauses as f64 / secs,
+        s.tokens as f64 / secs,
+        s.prepare.as_secs_f64(),
+        s.infer.as_secs_f64(),
+        s.write.as_secs_f64(),
+        out.display()
+    );
 }

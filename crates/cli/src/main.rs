@@ -92,7 +92,7 @@ pub struct ModelArgs {
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// Token windows per encoder call.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = positive)]
     pub batch_size: usize,
     /// Encoder arithmetic: f32 (exact) or int8 (quantized dense layers,
     /// AVX-512 VNNI where available); recorded in the output's model id.
@@ -115,6 +115,53 @@ impl ModelArgs {
         Classifier::load(&self.model, &opts)
             .with_context(|| format!("loading model {}", self.model.display()))
     }
+}
+
+/// A count that must be at least 1 (`--batch-size 0` is refused, not taken as 1).
+pub fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// An error as a user reads it: each cause once (a cause whose text the
+/// message already holds, as an OS error quoted by its file's error, is not
+/// repeated), and no backtrace (a library may put one in its message when
+/// `RUST_BACKTRACE` is set).
+fn user_message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = without_backtrace(&text);
+        if text.is_empty() || message.contains(text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(text);
+    }
+    message
+}
+
+/// `text` up to the first line of a backtrace ("stack backtrace:" or a
+/// numbered frame such as "   0: std::...").
+fn without_backtrace(text: &str) -> &str {
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let frame = t
+            .split_once(": ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            && line.starts_with(' ');
+        if frame || t.starts_with("stack backtrace:") {
+            break;
+        }
+        end += line.len();
+    }
+    text[..end].trim_end()
 }
 
 /// The storage type named by `--dtype` (clap allows only f32 and f16).
@@ -171,7 +218,7 @@ fn main() -> ExitCode {
         Command::FetchModel { repo_id, out } => fetch_model(&repo_id, &out),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", user_message(&e));
         ExitCode::from(101)
     })
 }

@@ -296,6 +296,104 @@ fn argument_errors_stop_with_101_not_a_document_count() {
     assert_eq!(policylens(&["--help"]).status.code(), Some(0));
 }
 
+#[test]
+fn zero_counts_and_a_file_as_output_folder_are_refused_before_the_model_loads() {
+    for flag in ["--chunk", "--batch-size"] {
+        let bad = policylens(&["label", "datasets/examples", flag, "0"]);
+        assert_eq!(bad.status.code(), Some(101));
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert!(err.contains(flag) && err.contains("at least 1"), "{err}");
+    }
+    // The model named does not exist: the folder is refused first.
+    let bad = policylens(&[
+        "label",
+        "datasets/examples",
+        "-o",
+        "README.md",
+        "--model",
+        "no/such/model",
+    ]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(101));
+    assert!(err.contains("README.md: not a folder"), "{err}");
+    assert!(!err.contains("no/such/model"), "{err}");
+}
+
+/// Copies of the bundled examples under other names: `n` small policies.
+fn example_corpus(dir: &Path, n: usize) -> PathBuf {
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let examples: Vec<PathBuf> = std::fs::read_dir(repo().join("datasets/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for i in 0..n {
+        let from = &examples[i % examples.len()];
+        let name = format!("{i:02}-{}", from.file_name().unwrap().to_string_lossy());
+        std::fs::copy(from, corpus.join(name)).unwrap();
+    }
+    corpus
+}
+
+/// SIGKILL at several moments of a run (loading, mid-chunk, between
+/// chunks, finishing), then the same command again: the tables are those of
+/// an uninterrupted run, byte for byte, and nothing else is left.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_at_any_moment_resumes_to_the_tables_of_a_clean_run() {
+    if !shipped_model_present() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = example_corpus(tmp.path(), 9);
+    let args = |out: &Path| {
+        vec![
+            "label".to_string(),
+            corpus.display().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+            "--chunk".into(),
+            "1".into(),
+            "--quiet".into(),
+        ]
+    };
+    let clean = tmp.path().join("clean");
+    let started = std::time::Instant::now();
+    succeed(&args(&clean).iter().map(String::as_str).collect::<Vec<_>>());
+    let clean_ms = started.elapsed().as_millis() as u64;
+    let tables = |dir: &Path| {
+        ["documents.parquet", "clauses.parquet"].map(|t| std::fs::read(dir.join(t)).unwrap())
+    };
+    let mut resumed = 0;
+    for (k, share) in [10u64, 35, 60, 85].into_iter().enumerate() {
+        let out = tmp.path().join(format!("killed-{k}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_policylens"))
+            .args(args(&out))
+            .current_dir(repo())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(clean_ms * share / 100));
+        child.kill().unwrap(); // SIGKILL: no destructor runs
+        child.wait().unwrap();
+        let again = succeed(&args(&out).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(tables(&out), tables(&clean), "killed at {share}% of a run");
+        resumed += String::from_utf8_lossy(&again.stderr).contains("resumed:") as usize;
+        let mut left: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["_run.json", "clauses.parquet", "documents.parquet"],
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+    }
+    assert!(resumed > 0, "no kill left committed work to resume");
+}
+
 /// `n` clauses of three practices worded apart, the first `n_train` in the
 /// train split and the rest in validation, as `clauses.jsonl` in `dir`.
 fn three_practices(dir: &Path, n: usize, n_train: usize) -> PathBuf {

@@ -88,16 +88,32 @@ pub fn content_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// A document's id: the sha256 of its path as written in the `path` column,
-/// a NUL byte, then its bytes. Unique within a run even when two files hold
-/// the same bytes (one policy served under several names), and stable across
-/// runs over the same files under the same paths.
+/// A document's id: the sha256 of its path's bytes, a NUL byte, then its
+/// bytes. Unique within a run even when two files hold the same bytes (one
+/// policy served under several names) or have names that differ only in
+/// bytes that are not UTF-8, and stable across runs over the same files
+/// under the same paths.
 pub fn doc_id_of(path: &Path, bytes: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(path.display().to_string().as_bytes());
+    hasher.update(path_bytes(path));
     hasher.update([0u8]);
     hasher.update(bytes);
     hex::encode(hasher.finalize())
+}
+
+/// A path as the operating system holds it: its raw bytes on Unix (where a
+/// name need not be UTF-8), its UTF-8 form elsewhere. For UTF-8 names this
+/// is the text of the `path` column.
+pub fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(path.to_string_lossy().into_owned().into_bytes())
+    }
 }
 
 /// A clause id that is stable across runs: document hash plus position.
@@ -173,6 +189,25 @@ pub fn slice_chars(text: &str, start: usize, end: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_differ_only_in_non_utf8_bytes_get_their_own_ids() {
+        use std::os::unix::ffi::OsStrExt;
+        let a = Path::new(std::ffi::OsStr::from_bytes(b"policy-\xe9.txt"));
+        let b = Path::new(std::ffi::OsStr::from_bytes(b"policy-\xe8.txt"));
+        assert_eq!(a.display().to_string(), b.display().to_string());
+        assert_ne!(doc_id_of(a, b"same"), doc_id_of(b, b"same"));
+        // UTF-8 names hash as their text, as before.
+        let mut h = Sha256::new();
+        h.update("p\u{e9}.txt".as_bytes());
+        h.update([0u8]);
+        h.update(b"x");
+        assert_eq!(
+            doc_id_of(Path::new("p\u{e9}.txt"), b"x"),
+            hex::encode(h.finalize())
+        );
+    }
 
     #[test]
     fn offsets_are_code_points_not_bytes() {

@@ -25,6 +25,7 @@ mod labels;
 
 pub use catalogue::{is_practice_name, Label};
 pub use document::{
-    clause_id, content_sha256, doc_id_of, slice_chars, Clause, Document, Format, Segmented, Status,
+    clause_id, content_sha256, doc_id_of, path_bytes, slice_chars, Clause, Document, Format,
+    Segmented, Status,
 };
 pub use labels::{LabelError, LabelSet, Scores, Thresholds};

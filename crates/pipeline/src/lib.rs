@@ -3,8 +3,10 @@
 //! Documents are taken in chunks of bounded size. Within a chunk, reading,
 //! decoding, segmentation and tokenization run in parallel on rayon; the
 //! chunk's clause windows then go through the encoder in length-sorted
-//! batches; rows are written as Parquet row groups before the next chunk is
-//! read, so memory depends on the chunk size, not on the corpus.
+//! batches; the chunk's rows are committed to the run folder
+//! ([`RunFolder`]) before the next chunk is read, so memory depends on the
+//! chunk size, not on the corpus, and a run stopped at any moment resumes
+//! from its last committed chunk when the same command is run again.
 //!
 //! Every input file yields a `documents.parquet` row with a status; a file
 //! that cannot be read or parsed never stops the run. [`open_or_label`]
@@ -20,10 +22,10 @@ pub use versions::{is_labeled_run, open_or_label, Opened};
 use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::Classifier;
 use policylens_core::{clause_id, Status};
-use policylens_store::{ClauseRow, DocumentRow, OutputWriter, StoreError};
+use policylens_store::{ClauseRow, DocumentRow, Job, RunFolder, StoreError};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
@@ -38,6 +40,14 @@ pub enum PipelineError {
     /// An input to compare that is not a labeled run, and no model to label it.
     #[error("{}: not a `policylens label` output folder, and no model was given to label it", .0.display())]
     NoModel(PathBuf),
+    /// A run that stopped after it began committing: what is committed stays.
+    #[error("{source}\n{committed} of {total} documents are committed in {}; run the same command again to resume", dir.display())]
+    Stopped {
+        dir: PathBuf,
+        committed: usize,
+        total: usize,
+        source: Box<PipelineError>,
+    },
     /// `source` met while `action` (labeling, reading) `input`.
     #[error("{action} {}", input.display())]
     Input {
@@ -51,9 +61,13 @@ pub enum PipelineError {
 /// Knobs of a labeling run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Documents prepared and scored together; bounds memory.
+    /// Documents prepared, scored and committed together; bounds memory and
+    /// what an interruption can lose.
     pub chunk_documents: usize,
     pub progress: bool,
+    /// Replace a run of another job that the output folder holds (a run of
+    /// the same job is resumed, or kept when finished).
+    pub overwrite: bool,
 }
 
 impl Default for RunOptions {
@@ -61,6 +75,7 @@ impl Default for RunOptions {
         Self {
             chunk_documents: 32,
             progress: true,
+            overwrite: false,
         }
     }
 }
@@ -70,8 +85,14 @@ impl Default for RunOptions {
 pub struct Summary {
     pub documents: usize,
     pub clauses: usize,
+    /// Tokens and windows scored by this process (not counting resumed work).
     pub tokens: usize,
     pub windows: usize,
+    /// Documents an earlier, interrupted run of the same job had committed,
+    /// taken over without labeling them again.
+    pub resumed: usize,
+    /// The folder held this job's finished run already; nothing was labeled.
+    pub already_finished: bool,
     /// Documents by status (`ok`, `empty`, `binary`, ...).
     pub by_status: BTreeMap<String, usize>,
     /// One line per failed document: path and reason.
@@ -94,93 +115,80 @@ impl Summary {
                 .copied()
                 .unwrap_or(0)
     }
+
+    /// Count a document row: its status, its failure, its clauses.
+    fn account(&mut self, doc: &DocumentRow) {
+        *self.by_status.entry(doc.status.clone()).or_default() += 1;
+        if let Some(e) = &doc.error {
+            self.failures.push(e.clone());
+        }
+        self.clauses += doc.n_clauses as usize;
+    }
 }
 
-/// Label every policy under `inputs` and write `documents.parquet` and
-/// `clauses.parquet` into `out_dir`.
+/// Label every policy under `inputs` into the run folder `out`: chunk by
+/// chunk, each committed before the next is read, then joined into
+/// `documents.parquet` and `clauses.parquet`. Chunks an interrupted run of
+/// the same job committed are taken over, not labeled again.
 pub fn run(
     inputs: &[PathBuf],
-    out_dir: &Path,
+    out: RunFolder,
     classifier: &Classifier,
     opts: &RunOptions,
 ) -> Result<Summary, PipelineError> {
     let started = Instant::now();
     let paths = policylens_read::discover(inputs)?;
-    tracing::info!(
-        documents = paths.len(),
-        model = classifier.model_id(),
-        "labeling"
+    let job = Job::new(
+        classifier.model_id(),
+        classifier.labels(),
+        inputs,
+        &paths,
+        opts.chunk_documents,
     );
-    let mut writer = OutputWriter::create(out_dir, classifier.labels(), classifier.model_id())?;
-    let bar = progress_bar(paths.len(), opts.progress);
+    let mut open = out.begin(job, opts.overwrite)?;
     let mut summary = Summary {
         documents: paths.len(),
         ..Default::default()
     };
-
-    for chunk in paths.chunks(opts.chunk_documents.max(1)) {
-        let t = Instant::now();
-        let prepared: Vec<Prepared> = chunk.par_iter().map(|p| prepare(p, classifier)).collect();
-        summary.prepare += t.elapsed();
-
-        let t = Instant::now();
-        let tokenized: Vec<_> = prepared
+    if open.is_finished() {
+        tracing::info!(dir = %open.dir().display(), "this run has finished already");
+        summary.already_finished = true;
+        summary.resumed = paths.len();
+        open.finished_documents()?
             .iter()
-            .flat_map(|d| d.tokens.iter().cloned())
-            .collect();
-        let scores = {
-            let _span = tracing::info_span!("infer", clauses = tokenized.len()).entered();
-            classifier.score(&tokenized)?
+            .for_each(|d| summary.account(d));
+        summary.total = started.elapsed();
+        return Ok(summary);
+    }
+    tracing::info!(
+        documents = paths.len(),
+        model = classifier.model_id(),
+        resumed_chunks = open.committed(),
+        "labeling"
+    );
+    let bar = progress_bar(paths.len(), opts.progress);
+    let chunk_size = open.job().chunk_documents;
+    let dir = open.dir().to_path_buf();
+    let mut committed_docs = 0;
+    for (i, chunk) in paths.chunks(chunk_size).enumerate() {
+        let stopped = |source| PipelineError::Stopped {
+            dir: dir.clone(),
+            committed: committed_docs,
+            total: paths.len(),
+            source: Box::new(source),
         };
-        summary.infer += t.elapsed();
-
-        let t = Instant::now();
-        let mut scores = scores.into_iter();
-        let mut clause_rows = Vec::with_capacity(tokenized.len());
-        let mut doc_rows = Vec::with_capacity(prepared.len());
-        for doc in prepared {
-            *summary
-                .by_status
-                .entry(doc.document.status.as_str().to_string())
-                .or_default() += 1;
-            if let Some(e) = &doc.document.error {
-                summary.failures.push(e.clone());
-            }
-            for (clause, tokens) in doc.segmented.clauses.iter().zip(&doc.tokens) {
-                let s = scores.next().expect("one score per clause");
-                let labels = classifier
-                    .thresholds()
-                    .predict(classifier.labels(), &s)
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-                summary.tokens += tokens.n_tokens();
-                summary.windows += tokens.n_windows();
-                clause_rows.push(ClauseRow {
-                    doc_id: doc.document.id.clone(),
-                    clause_id: doc
-                        .clause_ids
-                        .get(clause.position as usize)
-                        .cloned()
-                        .flatten()
-                        .unwrap_or_else(|| clause_id(&doc.document.id, clause.position)),
-                    position: clause.position,
-                    heading: (!clause.heading.is_empty()).then(|| clause.heading_path()),
-                    text: clause.text.clone(),
-                    char_start: clause.char_start as u32,
-                    char_end: clause.char_end as u32,
-                    n_tokens: tokens.n_tokens() as u32,
-                    n_windows: tokens.n_windows() as u32,
-                    scores: s,
-                    labels,
-                });
-            }
-            summary.clauses += doc.segmented.clauses.len();
-            doc_rows.push(doc.into_row());
+        if open.is_committed(i) {
+            let docs = open.committed_documents(i).map_err(|e| stopped(e.into()))?;
+            docs.iter().for_each(|d| summary.account(d));
+            summary.resumed += docs.len();
+        } else {
+            let (docs, clauses) = label_chunk(chunk, classifier, &mut summary).map_err(&stopped)?;
+            let t = Instant::now();
+            open.commit(i, &docs, &clauses)
+                .map_err(|e| stopped(e.into()))?;
+            summary.write += t.elapsed();
         }
-        writer.write_clauses(&clause_rows)?;
-        writer.write_documents(&doc_rows)?;
-        summary.write += t.elapsed();
+        committed_docs += chunk.len();
         bar.inc(chunk.len() as u64);
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!(
@@ -190,11 +198,89 @@ pub fn run(
         ));
     }
     let t = Instant::now();
-    writer.finish()?;
+    open.finish().map_err(|e| PipelineError::Stopped {
+        dir,
+        committed: committed_docs,
+        total: paths.len(),
+        source: Box::new(e.into()),
+    })?;
     summary.write += t.elapsed();
     bar.finish_and_clear();
     summary.total = started.elapsed();
     Ok(summary)
+}
+
+/// Prepare, score and build the rows of one chunk of documents.
+fn label_chunk(
+    chunk: &[PathBuf],
+    classifier: &Classifier,
+    summary: &mut Summary,
+) -> Result<(Vec<DocumentRow>, Vec<ClauseRow>), PipelineError> {
+    let t = Instant::now();
+    let prepared: Vec<Prepared> = chunk.par_iter().map(|p| prepare(p, classifier)).collect();
+    summary.prepare += t.elapsed();
+
+    let t = Instant::now();
+    let tokenized: Vec<_> = prepared
+        .iter()
+        .flat_map(|d| d.tokens.iter().cloned())
+        .collect();
+    let scores = {
+        let _span = tracing::info_span!("infer", clauses = tokenized.len()).entered();
+        classifier.score(&tokenized)?
+    };
+    summary.infer += t.elapsed();
+
+    let t = Instant::now();
+    let mut scores = scores.into_iter();
+    let mut clause_rows = Vec::with_capacity(tokenized.len());
+    let mut doc_rows = Vec::with_capacity(prepared.len());
+    for doc in prepared {
+        for (clause, tokens) in doc.segmented.clauses.iter().zip(&doc.tokens) {
+            let s = scores.next().expect("one score per clause");
+            summary.tokens += tokens.n_tokens();
+            summary.windows += tokens.n_windows();
+            clause_rows.push(clause_row(&doc, clause, tokens, s, classifier));
+        }
+        let row = doc.into_row();
+        summary.account(&row);
+        doc_rows.push(row);
+    }
+    summary.write += t.elapsed();
+    Ok((doc_rows, clause_rows))
+}
+
+fn clause_row(
+    doc: &Prepared,
+    clause: &policylens_core::Clause,
+    tokens: &policylens_classify::TokenizedClause,
+    scores: policylens_core::Scores,
+    classifier: &Classifier,
+) -> ClauseRow {
+    let labels = classifier
+        .thresholds()
+        .predict(classifier.labels(), &scores)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    ClauseRow {
+        doc_id: doc.document.id.clone(),
+        clause_id: doc
+            .clause_ids
+            .get(clause.position as usize)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| clause_id(&doc.document.id, clause.position)),
+        position: clause.position,
+        heading: (!clause.heading.is_empty()).then(|| clause.heading_path()),
+        text: clause.text.clone(),
+        char_start: clause.char_start as u32,
+        char_end: clause.char_end as u32,
+        n_tokens: tokens.n_tokens() as u32,
+        n_windows: tokens.n_windows() as u32,
+        scores,
+        labels,
+    }
 }
 
 fn progress_bar(len: usize, visible: bool) -> ProgressBar {

@@ -4,7 +4,7 @@
 
 use crate::{run, PipelineError, RunOptions, Summary};
 use policylens_classify::Classifier;
-use policylens_store::{LabeledRun, CLAUSES_FILE};
+use policylens_store::{LabeledRun, RunFolder, CLAUSES_FILE};
 use std::path::{Path, PathBuf};
 
 /// A side of a comparison, ready to compare.
@@ -39,12 +39,16 @@ pub fn open_or_label(
     let Some(classifier) = classifier else {
         return Err(PipelineError::NoModel(input.to_path_buf()));
     };
+    // The folder is this comparison's own: another job's run there is replaced.
     let opts = RunOptions {
         progress: false,
+        overwrite: true,
         ..Default::default()
     };
-    let summary =
-        run(&[input.to_path_buf()], dir, classifier, &opts).map_err(|e| within("labeling", e))?;
+    let summary = RunFolder::claim(dir)
+        .map_err(PipelineError::from)
+        .and_then(|folder| run(&[input.to_path_buf()], folder, classifier, &opts))
+        .map_err(|e| within("labeling", e))?;
     Ok(Opened {
         run: LabeledRun::open(dir)?,
         labeled: Some(summary),

@@ -7,15 +7,19 @@
 //! and renames on completion; [`annotated`] reads clause tables (`.csv`,
 //! `.jsonl`, `.parquet` with a `text` column and optional `id`, labels, split)
 //! for labeling, training and evaluation; [`read`] reads a finished run back
-//! ([`LabeledRun`]) for reports and diffs.
+//! ([`LabeledRun`]) for reports and diffs; [`run`] is the run folder a
+//! labeling run commits its work into, chunk by chunk, so that it resumes
+//! after any interruption and one folder holds one run.
 
 pub mod annotated;
 pub mod read;
+pub mod run;
 pub mod schema;
 pub mod write;
 
 pub use annotated::{clause_table_of, read_annotated, read_clause_table, Annotated, TableClause};
 pub use read::LabeledRun;
+pub use run::{Job, OpenRun, RunFolder, RUN_FILE};
 pub use schema::{
     changes_schema, clauses_schema, documents_schema, CHANGES_FILE, CLAUSES_FILE, DOCUMENTS_FILE,
 };
@@ -38,6 +42,19 @@ pub enum StoreError {
     },
     #[error("{path}: {message}")]
     Malformed { path: PathBuf, message: String },
+    #[error("{}: not a folder (-o names where the tables go)", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("{}: another policylens run is writing here; wait for it or choose another output folder", .0.display())]
+    InUse(PathBuf),
+    /// The folder holds a run of another job.
+    #[error("{}: holds a run of another job (it differs in {differs}); pass --overwrite to replace it, or choose another output folder", dir.display())]
+    OtherJob { dir: PathBuf, differs: String },
+    #[error("{}: the run writing here has not finished ({committed} of {chunks} chunks committed); run the same `policylens label` command again to resume it", dir.display())]
+    Unfinished {
+        dir: PathBuf,
+        committed: usize,
+        chunks: usize,
+    },
     /// A CSV or JSONL table whose bytes could not be read or decoded.
     #[error(transparent)]
     Read(#[from] policylens_read::ReadError),

@@ -24,8 +24,10 @@ pub struct LabeledRun {
 }
 
 impl LabeledRun {
-    /// Read `dir/documents.parquet` and `dir/clauses.parquet`.
+    /// Read `dir/documents.parquet` and `dir/clauses.parquet`. A folder
+    /// where a run has not finished is an error that says how to resume it.
     pub fn open(dir: &Path) -> Result<Self> {
+        crate::run::ensure_finished(dir)?;
         let docs = read_frame(&dir.join(DOCUMENTS_FILE))?;
         let clauses_path = dir.join(CLAUSES_FILE);
         let clauses = read_frame(&clauses_path)?;
@@ -63,7 +65,7 @@ impl LabeledRun {
     }
 }
 
-fn read_frame(path: &Path) -> Result<DataFrame> {
+pub(crate) fn read_frame(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|source| StoreError::Io {
         path: path.to_path_buf(),
         source,
@@ -140,7 +142,7 @@ fn score_columns(df: &DataFrame, path: &Path) -> Result<LabelSet> {
     })
 }
 
-fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentRow>> {
+pub(crate) fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentRow>> {
     let doc_id = strings(df, "doc_id", path)?;
     let p = strings(df, "path", path)?;
     let format = strings(df, "format", path)?;

@@ -87,17 +87,32 @@ impl TableWriter {
             })
     }
 
-    /// Close the file and move it to its final name. Returns the row count.
+    /// Close the file, sync it and move it to its final name. Returns the
+    /// row count.
     pub fn finish(self) -> Result<usize> {
         self.writer.finish().map_err(|source| StoreError::Polars {
             path: self.partial.clone(),
             source,
         })?;
+        File::open(&self.partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io {
+                path: self.partial.clone(),
+                source,
+            })?;
         std::fs::rename(&self.partial, &self.path).map_err(|source| StoreError::Io {
             path: self.path.clone(),
             source,
         })?;
         Ok(self.rows)
+    }
+}
+
+impl Drop for TableWriter {
+    /// A writer dropped before [`TableWriter::finish`] (an error, a full
+    /// disk) leaves no temporary file behind.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.partial);
     }
 }
 
