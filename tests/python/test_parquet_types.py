@@ -95,7 +95,7 @@ class OutputTypes(unittest.TestCase):
     def test_documents(self):
         table = self.check("documents.parquet", DOCUMENTS)
         statuses = set(table.column("status").to_pylist())
-        allowed = {"ok", "empty", "binary", "invalid_encoding", "unreadable", "malformed", "unsupported"}
+        allowed = {"ok", "empty", "binary", "invalid_encoding", "unreadable", "malformed", "unsupported", "too_large"}
         self.assertLessEqual(statuses, allowed)
 
     def test_clauses(self):

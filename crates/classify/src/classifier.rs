@@ -229,6 +229,17 @@ impl Classifier {
         check_encoder_dir(dir)?;
         let config = SeqClsConfig::read(dir)?;
         let weights = dir.join("model.safetensors");
+        let sha = sha256_file(&weights)?;
+        if let Some(expected) = config.weights_sha256.as_deref() {
+            if expected != sha {
+                return Err(ClassifyError::HashMismatch {
+                    path: weights,
+                    expected: expected.to_string(),
+                    actual: sha,
+                    hint: "The weights are not the ones config.json records (damaged or replaced); copy the model again (for the default: `git checkout models/`)".into(),
+                });
+            }
+        }
         let corrupt = |reason: String| ClassifyError::Corrupt {
             path: weights.clone(),
             reason,
@@ -258,7 +269,6 @@ impl Classifier {
             max_tokens,
             config.windowing.overlap,
         )?;
-        let sha = sha256_file(&weights)?;
         Ok(Self {
             model_id: model_id(&config.name, &sha, &config.thresholds, opts.precision),
             labels: config.labels,

@@ -35,6 +35,11 @@ pub struct PolicyLensSettings {
     pub windowing: Windowing,
     #[serde(default)]
     pub training: Value,
+    /// sha256 of `model.safetensors` as saved; checked at every load, so
+    /// weights damaged on disk (same size, other bytes) are refused
+    /// instead of scoring NaN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
 }
 
 /// What PolicyLens needs from a sequence-classification `config.json`.
@@ -46,6 +51,8 @@ pub struct SeqClsConfig {
     pub labels: LabelSet,
     pub thresholds: Thresholds,
     pub windowing: Windowing,
+    /// The recorded sha256 of `model.safetensors`, when the config has one.
+    pub weights_sha256: Option<String>,
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> ClassifyError {
@@ -130,6 +137,7 @@ impl SeqClsConfig {
             labels,
             thresholds,
             windowing: settings.as_ref().map(|s| s.windowing).unwrap_or_default(),
+            weights_sha256: settings.as_ref().and_then(|s| s.weights_sha256.clone()),
             raw,
         })
     }
@@ -216,19 +224,22 @@ pub fn save_tensors(
             .collect(),
         windowing: req.windowing,
         training: req.training.clone(),
+        weights_sha256: None,
     };
     obj.insert(
         "policylens".into(),
         serde_json::to_value(settings).expect("settings serialize"),
     );
-    let config_path = dir.join("config.json");
-    let text = serde_json::to_string_pretty(&config).expect("config serializes") + "\n";
-    std::fs::write(&config_path, text).map_err(|e| io(&config_path, e))?;
     let stored = tensors
         .iter()
         .map(|(k, t)| Ok((k.clone(), t.to_dtype(req.dtype)?)))
         .collect::<candle_core::Result<HashMap<_, _>>>()?;
-    candle_core::safetensors::save(&stored, dir.join("model.safetensors"))?;
+    let weights = dir.join("model.safetensors");
+    candle_core::safetensors::save(&stored, &weights)?;
+    config["policylens"]["weights_sha256"] = json!(crate::source::sha256_file(&weights)?);
+    let config_path = dir.join("config.json");
+    let text = serde_json::to_string_pretty(&config).expect("config serializes") + "\n";
+    std::fs::write(&config_path, text).map_err(|e| io(&config_path, e))?;
     let tok = dir.join("tokenizer.json");
     if req.tokenizer != tok {
         std::fs::copy(req.tokenizer, &tok).map_err(|e| io(&tok, e))?;

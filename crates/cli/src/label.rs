@@ -27,6 +27,9 @@ pub struct LabelArgs {
     /// or kept when it has finished.
     #[arg(long)]
     overwrite: bool,
+    /// Files larger than this many bytes get status `too_large` and are not read.
+    #[arg(long, default_value_t = policylens_pipeline::DEFAULT_MAX_FILE_BYTES)]
+    max_file_bytes: u64,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -42,6 +45,7 @@ pub fn run(args: LabelArgs) -> Result<ExitCode> {
         chunk_documents: args.chunk,
         progress: !args.quiet,
         overwrite: args.overwrite,
+        max_file_bytes: args.max_file_bytes,
     };
     let s = policylens_pipeline::run(&args.inputs, folder, &classifier, &opts)?;
     report(&s, &args.out);
@@ -75,6 +79,9 @@ fn report(s: &Summary, out: &std::path::Path) {
     eprintln!("documents by status: {}", statuses.join(", "));
     for f in &s.failures {
         eprintln!("  failed: {f}");
+    }
+    for w in &s.warnings {
+        eprintln!("  warning: {w}");
     }
     let failed = s.failed();
     if failed > 0 {

@@ -222,3 +222,39 @@ fn main() -> ExitCode {
         ExitCode::from(101)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_not_repeated() {
+        let os = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file (os error 2)");
+        let e = anyhow::Error::new(policylens_store::StoreError::Io {
+            path: "out/_run.json".into(),
+            source: os,
+        })
+        .context("labeling policies/");
+        assert_eq!(
+            user_message(&e),
+            "labeling policies/: out/_run.json: No such file (os error 2)"
+        );
+    }
+
+    #[test]
+    fn a_backtrace_inside_a_message_is_cut() {
+        let e = anyhow::anyhow!(
+            "shape mismatch in matmul\n   0: candle_core::error::Error::bt\n             at src/error.rs:1\n   1: main"
+        )
+        .context("loading model m");
+        assert_eq!(
+            user_message(&e),
+            "loading model m: shape mismatch in matmul"
+        );
+        assert_eq!(without_backtrace("a\nstack backtrace:\n  0: x"), "a");
+        assert_eq!(
+            without_backtrace("line one\nline 2: two"),
+            "line one\nline 2: two"
+        );
+    }
+}

@@ -319,6 +319,159 @@ fn zero_counts_and_a_file_as_output_folder_are_refused_before_the_model_loads() 
     assert!(!err.contains("no/such/model"), "{err}");
 }
 
+/// Inputs that once hung, flooded or fooled a run: each is one row with a
+/// status and a message, and the run ends.
+#[cfg(unix)]
+#[test]
+fn hostile_inputs_get_a_row_each_and_do_not_stop_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
+    let dir = tmp.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.join("pipe.md"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.txt")).unwrap();
+    std::fs::write(dir.join("big.txt"), "We collect data. ".repeat(100)).unwrap();
+    let mut stray = "Vos données personnelles sont protégées. "
+        .repeat(25)
+        .into_bytes();
+    stray.extend_from_slice(b"\xff Fin.");
+    std::fs::write(dir.join("stray.txt"), stray).unwrap();
+    let named = dir.join("stray.txt");
+    let out = tmp.path().join("out");
+    let run = policylens(&[
+        "label",
+        dir.to_str().unwrap(),
+        named.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--max-file-bytes",
+        "1500",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{stderr}");
+    let docs = read(&out.join("documents.parquet"));
+    let rows: Vec<(String, String, String)> = strings(&docs, "path")
+        .into_iter()
+        .zip(strings(&docs, "status"))
+        .zip(strings(&docs, "error"))
+        .map(|((p, s), e)| {
+            let name = Path::new(&p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, s, e)
+        })
+        .collect();
+    let status: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|(n, s, _)| (n.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("big.txt", "too_large"),
+            ("pipe.md", "unsupported"),
+            ("stray.txt", "ok"),
+            ("zero.txt", "unsupported"),
+        ],
+        "the file named twice has one row"
+    );
+    assert!(rows[1].2.contains("a FIFO"), "{:?}", rows[1]);
+    assert!(
+        rows[2].2.contains("1 invalid byte sequence"),
+        "{:?}",
+        rows[2]
+    );
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("stray.txt"),
+        "{stderr}"
+    );
+    let clauses = read(&out.join("clauses.parquet"));
+    let texts = strings(&clauses, "text");
+    assert!(
+        texts.iter().any(|t| t.contains("données personnelles")),
+        "decoded as UTF-8"
+    );
+}
+
+/// Overwrite the first f32 of tensor `name` in a safetensors file with `value`.
+fn poke_tensor(path: &Path, name: &str, value: f32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize + 8 + header_len;
+    bytes[start..start + 4].copy_from_slice(&value.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn damaged_weights_are_refused_and_nan_scores_stop_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = LabelSet::new(["collection", "contact"]).unwrap();
+    let (model, _) =
+        policylens_train::testing::write_tiny_seqcls(tmp.path(), &labels, vec![0.5, 0.5], "tiny")
+            .unwrap();
+    let weights = model.join("model.safetensors");
+    let header_len = u64::from_le_bytes(std::fs::read(&weights).unwrap()[..8].try_into().unwrap());
+    let header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&weights).unwrap()[8..8 + header_len as usize])
+            .unwrap();
+    let tensor = header
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("classifier") && k.ends_with("weight"))
+        .expect("a classifier weight")
+        .clone();
+    poke_tensor(&weights, &tensor, f32::NAN);
+    let label = |out: &str| {
+        policylens(&[
+            "label",
+            "datasets/examples",
+            "-o",
+            tmp.path().join(out).to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--quiet",
+        ])
+    };
+    // Same size, other bytes: the sha256 the model recorded catches it.
+    let run = label("a");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(101), "{err}");
+    assert!(err.contains("model.safetensors: sha256 is"), "{err}");
+    assert!(err.contains("not the ones config.json records"), "{err}");
+
+    // A model that records no hash gets as far as scoring, and NaN stops it.
+    let config = model.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    cfg["policylens"]
+        .as_object_mut()
+        .unwrap()
+        .remove("weights_sha256");
+    std::fs::write(&config, cfg.to_string()).unwrap();
+    let run = label("b");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(101), "{err}");
+    assert!(
+        err.contains("model tiny@") && err.contains("NaN, not a probability"),
+        "{err}"
+    );
+    assert!(
+        !tmp.path().join("b/clauses.parquet").exists(),
+        "no table of NaN scores"
+    );
+}
+
 /// Copies of the bundled examples under other names: `n` small policies.
 fn example_corpus(dir: &Path, n: usize) -> PathBuf {
     let corpus = dir.join("corpus");

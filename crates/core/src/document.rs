@@ -58,8 +58,11 @@ pub enum Status {
     Unreadable,
     /// The file is of a known kind but could not be parsed (e.g. a broken table).
     Malformed,
-    /// A kind of file PolicyLens does not read (PDF, images, archives).
+    /// A kind of file PolicyLens does not read (PDF, images, archives), or
+    /// not a regular file (a FIFO, a device, a socket), which is not opened.
     Unsupported,
+    /// Larger than the run's per-file limit (`--max-file-bytes`); not read.
+    TooLarge,
 }
 
 impl Status {
@@ -72,6 +75,7 @@ impl Status {
             Status::Unreadable => "unreadable",
             Status::Malformed => "malformed",
             Status::Unsupported => "unsupported",
+            Status::TooLarge => "too_large",
         }
     }
 }

@@ -16,7 +16,10 @@
 mod prepare;
 mod versions;
 
-pub use prepare::{prepare, segment_file, FileFailure, Prepared, SegmentedFile};
+pub use policylens_read::DEFAULT_MAX_FILE_BYTES;
+pub use prepare::{
+    prepare, segment_file, segment_file_within, FileFailure, Prepared, SegmentedFile,
+};
 pub use versions::{is_labeled_run, open_or_label, Opened};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,6 +43,14 @@ pub enum PipelineError {
     /// An input to compare that is not a labeled run, and no model to label it.
     #[error("{}: not a `policylens label` output folder, and no model was given to label it", .0.display())]
     NoModel(PathBuf),
+    /// The model gave a score that is not a number: its weights are damaged.
+    #[error("model {model} scored clause {position} of {} as {value}, not a probability; its weights are likely damaged: copy or fetch the model again", path.display())]
+    NonFinite {
+        model: String,
+        path: PathBuf,
+        position: u32,
+        value: f32,
+    },
     /// A run that stopped after it began committing: what is committed stays.
     #[error("{source}\n{committed} of {total} documents are committed in {}; run the same command again to resume", dir.display())]
     Stopped {
@@ -68,6 +79,8 @@ pub struct RunOptions {
     /// Replace a run of another job that the output folder holds (a run of
     /// the same job is resumed, or kept when finished).
     pub overwrite: bool,
+    /// Files larger than this get status `too_large` and are not read.
+    pub max_file_bytes: u64,
 }
 
 impl Default for RunOptions {
@@ -76,6 +89,7 @@ impl Default for RunOptions {
             chunk_documents: 32,
             progress: true,
             overwrite: false,
+            max_file_bytes: policylens_read::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -97,6 +111,8 @@ pub struct Summary {
     pub by_status: BTreeMap<String, usize>,
     /// One line per failed document: path and reason.
     pub failures: Vec<String>,
+    /// One line per labeled document whose text had to be repaired.
+    pub warnings: Vec<String>,
     /// Wall time spent reading, segmenting and tokenizing.
     pub prepare: Duration,
     /// Wall time spent in the encoder and head.
@@ -120,7 +136,11 @@ impl Summary {
     fn account(&mut self, doc: &DocumentRow) {
         *self.by_status.entry(doc.status.clone()).or_default() += 1;
         if let Some(e) = &doc.error {
-            self.failures.push(e.clone());
+            if doc.status == Status::Ok.as_str() {
+                self.warnings.push(e.clone());
+            } else {
+                self.failures.push(e.clone());
+            }
         }
         self.clauses += doc.n_clauses as usize;
     }
@@ -144,6 +164,7 @@ pub fn run(
         inputs,
         &paths,
         opts.chunk_documents,
+        opts.max_file_bytes,
     );
     let mut open = out.begin(job, opts.overwrite)?;
     let mut summary = Summary {
@@ -182,7 +203,8 @@ pub fn run(
             docs.iter().for_each(|d| summary.account(d));
             summary.resumed += docs.len();
         } else {
-            let (docs, clauses) = label_chunk(chunk, classifier, &mut summary).map_err(&stopped)?;
+            let (docs, clauses) =
+                label_chunk(chunk, classifier, opts, &mut summary).map_err(&stopped)?;
             let t = Instant::now();
             open.commit(i, &docs, &clauses)
                 .map_err(|e| stopped(e.into()))?;
@@ -214,10 +236,14 @@ pub fn run(
 fn label_chunk(
     chunk: &[PathBuf],
     classifier: &Classifier,
+    opts: &RunOptions,
     summary: &mut Summary,
 ) -> Result<(Vec<DocumentRow>, Vec<ClauseRow>), PipelineError> {
     let t = Instant::now();
-    let prepared: Vec<Prepared> = chunk.par_iter().map(|p| prepare(p, classifier)).collect();
+    let prepared: Vec<Prepared> = chunk
+        .par_iter()
+        .map(|p| prepare(p, classifier, opts.max_file_bytes))
+        .collect();
     summary.prepare += t.elapsed();
 
     let t = Instant::now();
@@ -238,6 +264,14 @@ fn label_chunk(
     for doc in prepared {
         for (clause, tokens) in doc.segmented.clauses.iter().zip(&doc.tokens) {
             let s = scores.next().expect("one score per clause");
+            if let Some(&value) = s.0.iter().find(|v| !v.is_finite()) {
+                return Err(PipelineError::NonFinite {
+                    model: classifier.model_id().to_string(),
+                    path: doc.document.path.clone(),
+                    position: clause.position,
+                    value,
+                });
+            }
             summary.tokens += tokens.n_tokens();
             summary.windows += tokens.n_windows();
             clause_rows.push(clause_row(&doc, clause, tokens, s, classifier));

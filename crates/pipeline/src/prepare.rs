@@ -2,7 +2,7 @@
 
 use policylens_classify::{Classifier, TokenizedClause};
 use policylens_core::{doc_id_of, Clause, Document, Format, Segmented, Status};
-use policylens_read::{decode, read_source, Source};
+use policylens_read::{decode_text, read_source_within, Source, DEFAULT_MAX_FILE_BYTES};
 use std::path::Path;
 
 /// A document made ready for inference, or marked with why it is not.
@@ -24,6 +24,8 @@ pub struct SegmentedFile {
     pub segmented: Segmented,
     /// Ids given by a clause table's `id` column, by position.
     pub clause_ids: Vec<Option<String>>,
+    /// What reading had to repair (replaced bytes), for the row's `error`.
+    pub warning: Option<String>,
 }
 
 /// Why a file yields no clauses: its status and a message naming it.
@@ -72,10 +74,17 @@ impl Prepared {
     }
 }
 
-/// Read, decode and segment one file (a clause table's rows are its
-/// clauses). A file with no clauses is a failure with status `empty`.
+/// Read, decode and segment one file of at most the default size
+/// ([`segment_file_within`]).
 pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
-    let source = read_source(path).map_err(|e| FileFailure {
+    segment_file_within(path, DEFAULT_MAX_FILE_BYTES)
+}
+
+/// Read, decode and segment one file of at most `max_bytes` (a clause
+/// table's rows are its clauses). A file with no clauses is a failure with
+/// status `empty`.
+pub fn segment_file_within(path: &Path, max_bytes: u64) -> Result<SegmentedFile, FileFailure> {
+    let source = read_source_within(path, max_bytes).map_err(|e| FileFailure {
         id: doc_id_of(path, &[]),
         sha256: None,
         bytes: 0,
@@ -88,6 +97,7 @@ pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
         .map_err(|e| FileFailure::new(&source, None, e.status(), e.to_string()))?;
     let fail =
         |status: Status, error: String| FileFailure::new(&source, Some(format), status, error);
+    let mut warning = None;
     let (segmented, clause_ids) = if format.is_clause_table() {
         let rows = policylens_store::clause_table_of(&source).map_err(|e| match &e {
             policylens_store::StoreError::Read(read) => fail(read.status(), e.to_string()),
@@ -95,8 +105,12 @@ pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
         })?;
         assemble_table(rows.into_iter().map(|r| (r.id, r.heading, r.text)))
     } else {
-        let text = decode(&source).map_err(|e| fail(e.status(), e.to_string()))?;
-        (policylens_segment::segment(format, &text), Vec::new())
+        let decoded = decode_text(&source).map_err(|e| fail(e.status(), e.to_string()))?;
+        warning = decoded.warning(&source);
+        (
+            policylens_segment::segment(format, &decoded.text),
+            Vec::new(),
+        )
     };
     if segmented.clauses.is_empty() {
         return Err(fail(
@@ -111,14 +125,15 @@ pub fn segment_file(path: &Path) -> Result<SegmentedFile, FileFailure> {
         format,
         segmented,
         clause_ids,
+        warning,
     })
 }
 
-/// Read, decode, segment and tokenize one file. Never fails: problems
-/// become the document's status and error message.
-pub fn prepare(path: &Path, classifier: &Classifier) -> Prepared {
+/// Read (at most `max_bytes`), decode, segment and tokenize one file. Never
+/// fails: problems become the document's status and error message.
+pub fn prepare(path: &Path, classifier: &Classifier, max_bytes: u64) -> Prepared {
     let _span = tracing::debug_span!("prepare", path = %path.display()).entered();
-    match segment_file(path) {
+    match segment_file_within(path, max_bytes) {
         Ok(file) => tokenize(path, file, classifier),
         Err(f) => Prepared::failed(path, f),
     }
@@ -132,6 +147,7 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
         format,
         segmented,
         clause_ids,
+        warning,
     } = file;
     let mut tokens = Vec::with_capacity(segmented.clauses.len());
     for c in &segmented.clauses {
@@ -159,7 +175,7 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
             bytes,
             title: segmented.title.clone(),
             status: Status::Ok,
-            error: None,
+            error: warning,
         },
         format_name: Some(format.as_str().to_string()),
         segmented,

@@ -7,22 +7,56 @@ use policylens_core::Format;
 /// How far into an HTML page a `<meta charset>` counts (as in the WHATWG prescan).
 const PRESCAN_LEN: usize = 1024;
 
+/// A source's text and what decoding had to repair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// Invalid UTF-8 sequences replaced by U+FFFD (see [`decode_text`]).
+    pub replaced: usize,
+}
+
+impl Decoded {
+    /// A warning for the document's row when something was replaced.
+    pub fn warning(&self, source: &Source) -> Option<String> {
+        (self.replaced > 0).then(|| {
+            format!(
+                "{}: decoded as UTF-8 with {} invalid byte sequence{} replaced by U+FFFD",
+                source.path.display(),
+                self.replaced,
+                if self.replaced == 1 { "" } else { "s" }
+            )
+        })
+    }
+}
+
+/// Decodes a source's bytes to text, without a BOM: [`decode_text`]'s text.
+pub fn decode(source: &Source) -> Result<String, ReadError> {
+    decode_text(source).map(|d| d.text)
+}
+
 /// Decodes a source's bytes to text, without a BOM.
 ///
 /// The encoding is chosen in this order, and decoding must be clean (no
 /// replacement characters) or the result is [`ReadError::InvalidEncoding`]:
 ///
 /// 1. a byte-order mark, which is authoritative;
-/// 2. for HTML, a `<meta charset>` or `http-equiv` content type in the first
+/// 2. UTF-8 when the bytes are valid UTF-8, whatever the page declares
+///    (text that is valid UTF-8 and holds non-ASCII characters is almost
+///    never anything else, and declarations are often wrong);
+/// 3. UTF-8 with replacement characters, counted in [`Decoded::replaced`],
+///    when the bytes are UTF-8 but for a few stray invalid sequences (at
+///    most 1 in 1,000 bytes, and fewer than the valid multi-byte
+///    characters): one bad byte must not send a whole file through
+///    windows-1252;
+/// 4. for HTML, a `<meta charset>` or `http-equiv` content type in the first
 ///    1024 bytes; pages often declare the wrong one, so if the declared
 ///    encoding does not decode cleanly the guess below is tried;
-/// 3. UTF-8 when the bytes are valid UTF-8;
-/// 4. chardetng's guess (legacy single-byte and CJK encodings).
+/// 5. chardetng's guess (legacy single-byte and CJK encodings).
 ///
 /// Text that is empty or only whitespace is [`ReadError::Empty`]. Sources
 /// without a format get their unsupported/binary error; Parquet is binary
 /// and read by the clause-table reader, not decoded here.
-pub fn decode(source: &Source) -> Result<String, ReadError> {
+pub fn decode_text(source: &Source) -> Result<Decoded, ReadError> {
     let _span = tracing::debug_span!("decode", path = %source.path.display()).entered();
     let format = source.format_or_error()?;
     if format == Format::Parquet {
@@ -32,8 +66,14 @@ pub fn decode(source: &Source) -> Result<String, ReadError> {
         });
     }
     let bytes = source.bytes.as_slice();
+    let mut replaced = 0;
     let text = if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         decode_clean(source, encoding, &bytes[bom_len..])?
+    } else if let Ok(text) = std::str::from_utf8(bytes) {
+        text.to_string()
+    } else if let Some(n) = mostly_utf8(bytes) {
+        replaced = n;
+        String::from_utf8_lossy(bytes).into_owned()
     } else {
         let declared = (format == Format::Html)
             .then(|| declared_charset(bytes))
@@ -48,7 +88,22 @@ pub fn decode(source: &Source) -> Result<String, ReadError> {
             path: source.path.clone(),
         });
     }
-    Ok(text)
+    Ok(Decoded { text, replaced })
+}
+
+/// The number of invalid sequences when `bytes` are UTF-8 with a few
+/// stray errors: at most one per 1,000 bytes, and fewer than the valid
+/// multi-byte characters that show the file is UTF-8 at all.
+fn mostly_utf8(bytes: &[u8]) -> Option<usize> {
+    let (mut invalid, mut multibyte) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.invalid().is_empty() {
+            invalid += 1;
+        }
+    }
+    let rare = invalid * 1000 <= bytes.len().max(1000);
+    (invalid > 0 && rare && multibyte > invalid).then_some(invalid)
 }
 
 fn decode_clean(
@@ -153,6 +208,44 @@ mod tests {
         page = b"<meta charset='iso-8859-1'><p>Caf\xE9</p>".to_vec();
         let text = decode(&source_of(dir.path(), "q.html", &page)).unwrap();
         assert!(text.contains("Caf\u{e9}"));
+    }
+
+    #[test]
+    fn valid_utf8_wins_over_a_contrary_declaration() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = "<meta charset=\"windows-1252\"><p>Politique de confidentialité — données</p>";
+        let text = decode(&source_of(dir.path(), "p.html", page.as_bytes())).unwrap();
+        assert!(text.contains("confidentialité — données"), "{text}");
+    }
+
+    #[test]
+    fn a_stray_byte_in_utf8_is_replaced_and_counted_not_guessed_around() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = "Politique de confidentialité. Vos données sont protégées. "
+            .repeat(30)
+            .into_bytes();
+        bytes.extend_from_slice(b"Fin \xff.");
+        let source = source_of(dir.path(), "p.txt", &bytes);
+        let decoded = decode_text(&source).unwrap();
+        assert!(
+            decoded.text.contains("confidentialité"),
+            "{}",
+            &decoded.text[..40]
+        );
+        assert!(decoded.text.ends_with("Fin \u{fffd}."));
+        assert_eq!(decoded.replaced, 1);
+        let warning = decoded.warning(&source).unwrap();
+        assert!(
+            warning.contains("p.txt") && warning.contains("1 invalid byte sequence "),
+            "{warning}"
+        );
+        // Many bad bytes are not UTF-8 with a few errors: the guess decides.
+        let legacy = source_of(dir.path(), "l.txt", b"Caf\xe9, cr\xe8me, na\xefve, s\xfbr.");
+        let decoded = decode_text(&legacy).unwrap();
+        assert_eq!(
+            (decoded.text.as_str(), decoded.replaced),
+            ("Café, crème, naïve, sûr.", 0)
+        );
     }
 
     #[test]

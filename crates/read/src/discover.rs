@@ -14,10 +14,19 @@ use std::path::{Path, PathBuf};
 /// a directory already walked (a link back up the tree, two links to one
 /// folder) is walked once. A directory below an input that cannot be listed
 /// is returned as an input itself, so that reading it reports it with status
-/// `unreadable` and the run goes on. Fails only when a named input does not
+/// `unreadable` and the run goes on. A file reached more than once (named
+/// twice, named and inside a named folder, or through a link) is listed
+/// once, where it was first reached. Fails only when a named input does not
 /// exist or cannot be listed.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
     let _span = tracing::debug_span!("discover", inputs = inputs.len()).entered();
+    let mut files = list(inputs)?;
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    Ok(files)
+}
+
+fn list(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
     let mut files = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|source| match source.kind() {
@@ -150,6 +159,22 @@ mod tests {
         std::os::unix::fs::symlink("../a", root.join("a/up")).unwrap();
         let found = discover(&[root.to_path_buf()]).unwrap();
         assert_eq!(found, [root.join("a/p.txt")]);
+    }
+
+    #[test]
+    fn a_file_reached_twice_is_listed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.md"), "x").unwrap();
+        fs::write(root.join("b.md"), "y").unwrap();
+        let found = discover(&[
+            root.to_path_buf(),
+            root.join("b.md"),
+            root.join("./a.md"),
+            root.to_path_buf(),
+        ])
+        .unwrap();
+        assert_eq!(found, [root.join("a.md"), root.join("b.md")]);
     }
 
     #[test]

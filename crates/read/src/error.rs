@@ -26,6 +26,12 @@ pub enum ReadError {
     },
     #[error("{}: the file holds no text", path.display())]
     Empty { path: PathBuf },
+    #[error("{}: {bytes} bytes, over the limit of {limit} bytes per file (--max-file-bytes); not read", path.display())]
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+        limit: u64,
+    },
 }
 
 impl ReadError {
@@ -37,6 +43,7 @@ impl ReadError {
             ReadError::Unsupported { .. } => Status::Unsupported,
             ReadError::InvalidEncoding { .. } => Status::InvalidEncoding,
             ReadError::Empty { .. } => Status::Empty,
+            ReadError::TooLarge { .. } => Status::TooLarge,
         }
     }
 
@@ -48,7 +55,8 @@ impl ReadError {
             | ReadError::Binary { path, .. }
             | ReadError::Unsupported { path, .. }
             | ReadError::InvalidEncoding { path, .. }
-            | ReadError::Empty { path } => path,
+            | ReadError::Empty { path }
+            | ReadError::TooLarge { path, .. } => path,
         }
     }
 }

@@ -16,7 +16,7 @@ mod discover;
 mod error;
 mod sniff;
 
-pub use decode::decode;
+pub use decode::{decode, decode_text, Decoded};
 pub use discover::discover;
 pub use error::ReadError;
 pub use sniff::sniff_format;
@@ -49,21 +49,57 @@ impl Source {
     }
 }
 
-/// Reads a file and sniffs its format. Only I/O fails here; an unsupported
-/// kind of file is a `Source` with `format: None`.
+/// The default per-file limit: far above any real policy page (the largest
+/// in OPP-115 and Open Terms Archive are a few MB), low enough that one
+/// file cannot take the run's memory.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 << 20;
+
+/// Reads a file of at most [`DEFAULT_MAX_FILE_BYTES`] and sniffs its format.
 pub fn read_source(path: &Path) -> Result<Source, ReadError> {
+    read_source_within(path, DEFAULT_MAX_FILE_BYTES)
+}
+
+/// Reads a file and sniffs its format. Only I/O and the limits fail here;
+/// an unsupported kind of file is a `Source` with `format: None`.
+///
+/// What is not a regular file once links are followed (a FIFO, a device
+/// such as `/dev/zero`, a socket) is refused without being opened, so it
+/// can neither block the run nor feed it without end; a file over
+/// `max_bytes` is refused without being read, and at most `max_bytes + 1`
+/// bytes are ever read (a file that grows while it is read).
+pub fn read_source_within(path: &Path, max_bytes: u64) -> Result<Source, ReadError> {
     let _span = tracing::debug_span!("read_source", path = %path.display()).entered();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Unreadable {
+    let unreadable = |source| ReadError::Unreadable {
         path: path.to_path_buf(),
-        source: match std::fs::read_dir(path) {
-            // `discover` hands on the directories it could not list.
-            Err(listing) if path.is_dir() => std::io::Error::new(
-                listing.kind(),
-                format!("a directory that cannot be listed: {listing}"),
-            ),
-            _ => source,
-        },
-    })?;
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(unlistable_dir(path));
+    }
+    if !meta.is_file() {
+        return Err(ReadError::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("{}, not a regular file; not opened", file_kind(&meta)),
+        });
+    }
+    let too_large = |bytes| ReadError::TooLarge {
+        path: path.to_path_buf(),
+        bytes,
+        limit: max_bytes,
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, max_bytes + 1), &mut bytes)
+        })
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
     let format = sniff_format(path, &bytes);
     Ok(Source {
         path: path.to_path_buf(),
@@ -72,4 +108,86 @@ pub fn read_source(path: &Path) -> Result<Source, ReadError> {
         bytes,
         format,
     })
+}
+
+/// `discover` hands on the directories it could not list.
+fn unlistable_dir(path: &Path) -> ReadError {
+    let source = match std::fs::read_dir(path) {
+        Err(listing) => std::io::Error::new(
+            listing.kind(),
+            format!("a directory that cannot be listed: {listing}"),
+        ),
+        Ok(_) => std::io::Error::other("a directory, not a file"),
+    };
+    ReadError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "a special file"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policylens_core::Status;
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_without_being_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.txt");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Opening a FIFO with no writer would block this test for ever.
+        let err = read_source(&fifo).unwrap_err();
+        assert_eq!(err.status(), Status::Unsupported);
+        assert!(err.to_string().contains("pipe.txt: a FIFO"), "{err}");
+
+        let zero = dir.path().join("zero.html");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = read_source(&zero).unwrap_err();
+        assert_eq!(err.status(), Status::Unsupported);
+        assert!(err.to_string().contains("a character device"), "{err}");
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_too_large_and_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        std::fs::write(&path, "We collect data. ".repeat(10)).unwrap();
+        let err = read_source_within(&path, 100).unwrap_err();
+        assert_eq!(err.status(), Status::TooLarge);
+        assert_eq!(err.status().as_str(), "too_large");
+        assert!(
+            err.to_string()
+                .contains("big.txt: 170 bytes, over the limit of 100"),
+            "{err}"
+        );
+        assert_eq!(read_source_within(&path, 170).unwrap().bytes.len(), 170);
+    }
 }

@@ -54,6 +54,8 @@ pub struct Job {
     /// Documents per committed chunk. A resumed run keeps the chunking it
     /// started with, whatever `--chunk` says, so its batches are the same.
     pub chunk_documents: usize,
+    /// The per-file size limit (a larger file is `too_large`).
+    pub max_file_bytes: u64,
 }
 
 impl Job {
@@ -63,6 +65,7 @@ impl Job {
         inputs: &[PathBuf],
         files: &[PathBuf],
         chunk_documents: usize,
+        max_file_bytes: u64,
     ) -> Self {
         Self {
             model: model.to_string(),
@@ -71,6 +74,7 @@ impl Job {
             files: files.len(),
             fingerprint: fingerprint(files),
             chunk_documents: chunk_documents.max(1),
+            max_file_bytes,
         }
     }
 
@@ -91,6 +95,9 @@ impl Job {
         }
         if self.files != other.files || self.fingerprint != other.fingerprint {
             d.push("input files (names, sizes or modification times)");
+        }
+        if self.max_file_bytes != other.max_file_bytes {
+            d.push("--max-file-bytes");
         }
         d
     }
@@ -551,7 +558,14 @@ mod tests {
     }
 
     fn job(files: &[PathBuf]) -> Job {
-        Job::new("tiny@abc", &labels(), &[PathBuf::from("in")], files, 2)
+        Job::new(
+            "tiny@abc",
+            &labels(),
+            &[PathBuf::from("in")],
+            files,
+            2,
+            1 << 20,
+        )
     }
 
     /// Chunk `c`'s rows: one document with one clause.
