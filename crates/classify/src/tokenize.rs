@@ -3,7 +3,9 @@
 //! A clause longer than the encoder's window is never truncated: its tokens
 //! are cut into windows of at most `max_tokens` (with `[CLS]`/`[SEP]`) that
 //! overlap by `overlap` tokens, each window is scored, and the scores are
-//! max-pooled back into one clause score.
+//! max-pooled back into one clause score. A very long clause is tokenized
+//! piece by piece (cut after whitespace, where no token can span the cut),
+//! so the tokenizer's memory follows the piece, not the clause.
 
 use crate::error::{ClassifyError, Result};
 use std::ops::Range;
@@ -27,6 +29,42 @@ impl TokenizedClause {
     pub fn n_windows(&self) -> usize {
         self.windows.len()
     }
+}
+
+/// Text longer than this is tokenized in pieces of at most this many bytes.
+/// The tokenizer keeps per-byte alignments, about 100 bytes of memory per
+/// byte of text; 64 KiB (some 10,000 words, far beyond any real clause)
+/// keeps that near 6 MB whatever the clause.
+pub const PIECE_BYTES: usize = 1 << 16;
+
+/// `text` cut into pieces of at most `max` bytes, each ending just after a
+/// whitespace character where the piece has one (else at a character
+/// boundary: a "word" that long is not language).
+pub fn pieces(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let max = max.max(4);
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() <= max {
+            return Some(std::mem::take(&mut rest));
+        }
+        let mut cut = max;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if let Some((at, c)) = rest[..cut]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+        {
+            cut = at + c.len_utf8();
+        }
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 /// Cut `n` tokens into windows of at most `size` that overlap by `overlap`.
@@ -116,11 +154,14 @@ impl ClauseTokenizer {
     }
 
     pub fn encode(&self, text: &str) -> Result<TokenizedClause> {
-        let enc = self
-            .tokenizer
-            .encode(text, false)
-            .map_err(|e| ClassifyError::Tokenizer(e.to_string()))?;
-        let ids = enc.get_ids().to_vec();
+        let mut ids = Vec::new();
+        for piece in pieces(text, PIECE_BYTES) {
+            let enc = self
+                .tokenizer
+                .encode(piece, false)
+                .map_err(|e| ClassifyError::Tokenizer(e.to_string()))?;
+            ids.extend_from_slice(enc.get_ids());
+        }
         let windows = plan_windows(ids.len(), self.window, self.overlap);
         Ok(TokenizedClause { ids, windows })
     }
@@ -188,6 +229,33 @@ mod tests {
         // holds [CLS] and [SEP].
         let (ids, pad) = input(&mpnet);
         assert_eq!((ids[0], *ids.last().unwrap(), ids.len(), pad), (0, 2, 5, 1));
+    }
+
+    #[test]
+    fn pieces_cut_after_whitespace_and_lose_nothing() {
+        let text = "one two  three\nfour é five";
+        let cut: Vec<&str> = pieces(text, 8).collect();
+        assert_eq!(cut.concat(), text);
+        assert!(cut.iter().all(|p| p.len() <= 8), "{cut:?}");
+        assert_eq!(cut[0], "one two ");
+        // No whitespace: cut at a character boundary.
+        let word = "é".repeat(10);
+        let cut: Vec<&str> = pieces(&word, 5).collect();
+        assert_eq!(cut.concat(), word);
+        assert!(cut.iter().all(|p| p.len() == 4), "{cut:?}");
+    }
+
+    #[test]
+    fn a_long_clause_tokenized_in_pieces_gives_the_tokens_of_the_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::testing::write_tiny_encoder(tmp.path(), 1).unwrap();
+        let tok = ClauseTokenizer::from_file(&tmp.path().join("tokenizer.json"), 16, 2).unwrap();
+        let text = "We collect data, share it; and you may opt out. ".repeat(3000);
+        assert!(text.len() > 2 * PIECE_BYTES);
+        let whole = tok.tokenizer.encode(text.as_str(), false).unwrap();
+        let clause = tok.encode(&text).unwrap();
+        assert_eq!(clause.ids, whole.get_ids());
+        assert_eq!(clause.windows, plan_windows(clause.ids.len(), 14, 2));
     }
 
     #[test]

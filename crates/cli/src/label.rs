@@ -94,6 +94,13 @@ fn report(s: &Summary, out: &std::path::Path) {
 
 fn throughput(s: &Summary, out: &std::path::Path) {
     let secs = s.total.as_secs_f64().max(1e-9);
+    let labeled = s.clauses - s.resumed_clauses;
+    if s.scored < labeled {
+        eprintln!(
+            "{} of {labeled} clauses were repeats of another clause in their chunk and were scored once",
+            labeled - s.scored
+        );
+    }
     eprintln!(
         "labeled {} clauses from {} documents in {:.1}s ({:.1} clauses/s, {:.0} tokens/s; prepare {:.1}s, infer {:.1}s, write {:.1}s) -> {}",
         s.clauses,

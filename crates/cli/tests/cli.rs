@@ -402,6 +402,37 @@ fn hostile_inputs_get_a_row_each_and_do_not_stop_the_run() {
     );
 }
 
+#[test]
+fn a_clause_repeated_in_a_chunk_is_scored_once_with_the_same_scores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
+    let policy = tmp.path().join("p.txt");
+    let repeated = "We use cookies to improve your experience.\n\n".repeat(30);
+    std::fs::write(&policy, format!("Our policy.\n\n{repeated}")).unwrap();
+    let out = tmp.path().join("out");
+    let run = succeed(&[
+        "label",
+        policy.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("29 of 31 clauses were repeats"), "{stderr}");
+    let clauses = read(&out.join("clauses.parquet"));
+    assert_eq!(clauses.height(), 31, "every repeat keeps its row");
+    let collection: Vec<Option<f32>> = clauses
+        .column("collection")
+        .unwrap()
+        .f32()
+        .unwrap()
+        .iter()
+        .collect();
+    assert!(collection[1..].iter().all(|s| *s == collection[1]));
+}
+
 /// Overwrite the first f32 of tensor `name` in a safetensors file with `value`.
 fn poke_tensor(path: &Path, name: &str, value: f32) {
     let mut bytes = std::fs::read(path).unwrap();

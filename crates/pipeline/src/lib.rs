@@ -102,9 +102,14 @@ pub struct Summary {
     /// Tokens and windows scored by this process (not counting resumed work).
     pub tokens: usize,
     pub windows: usize,
+    /// Distinct clauses this process sent to the model (a clause repeated
+    /// within a chunk is scored once).
+    pub scored: usize,
     /// Documents an earlier, interrupted run of the same job had committed,
     /// taken over without labeling them again.
     pub resumed: usize,
+    /// The clauses of those documents.
+    pub resumed_clauses: usize,
     /// The folder held this job's finished run already; nothing was labeled.
     pub already_finished: bool,
     /// Documents by status (`ok`, `empty`, `binary`, ...).
@@ -202,6 +207,7 @@ pub fn run(
             let docs = open.committed_documents(i).map_err(|e| stopped(e.into()))?;
             docs.iter().for_each(|d| summary.account(d));
             summary.resumed += docs.len();
+            summary.resumed_clauses += docs.iter().map(|d| d.n_clauses as usize).sum::<usize>();
         } else {
             let (docs, clauses) =
                 label_chunk(chunk, classifier, opts, &mut summary).map_err(&stopped)?;
@@ -253,7 +259,9 @@ fn label_chunk(
         .collect();
     let scores = {
         let _span = tracing::info_span!("infer", clauses = tokenized.len()).entered();
-        classifier.score(&tokenized)?
+        let (distinct, scores) = score_once_each(&tokenized, classifier)?;
+        summary.scored += distinct;
+        scores
     };
     summary.infer += t.elapsed();
 
@@ -282,6 +290,38 @@ fn label_chunk(
     }
     summary.write += t.elapsed();
     Ok((doc_rows, clause_rows))
+}
+
+/// The number of distinct clauses and scores for `clauses`, each distinct token sequence scored once (a
+/// cookie notice repeated on every page, a list item copied 5,000 times).
+/// Within one chunk only, so a resumed run scores exactly as a clean one.
+fn score_once_each(
+    clauses: &[policylens_classify::TokenizedClause],
+    classifier: &Classifier,
+) -> Result<(usize, Vec<policylens_core::Scores>), PipelineError> {
+    let mut first: std::collections::HashMap<&[u32], usize> = Default::default();
+    let mut distinct = Vec::new();
+    let slot: Vec<usize> = clauses
+        .iter()
+        .map(|c| {
+            *first.entry(c.ids.as_slice()).or_insert_with(|| {
+                distinct.push(c.clone());
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    if distinct.len() < clauses.len() {
+        tracing::debug!(
+            clauses = clauses.len(),
+            distinct = distinct.len(),
+            "repeated clauses scored once"
+        );
+    }
+    let scores = classifier.score(&distinct)?;
+    Ok((
+        distinct.len(),
+        slot.into_iter().map(|i| scores[i].clone()).collect(),
+    ))
 }
 
 fn clause_row(
