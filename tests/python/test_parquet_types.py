@@ -27,6 +27,7 @@ DOCUMENTS = {
     "doc_id": STRING,
     "path": STRING,
     "format": STRING,
+    "lang": STRING,
     "title": STRING,
     "bytes": U64,
     "sha256": STRING,

@@ -83,6 +83,18 @@ fn report(s: &Summary, out: &std::path::Path) {
     for w in &s.warnings {
         eprintln!("  warning: {w}");
     }
+    if !s.not_english.is_empty() {
+        let langs: Vec<String> = s
+            .not_english
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        eprintln!(
+            "{} labeled documents are not in English ({}; `lang` in documents.parquet): the model reads English only, so their labels are unreliable",
+            s.not_english.values().sum::<usize>(),
+            langs.join(", ")
+        );
+    }
     let failed = s.failed();
     if failed > 0 {
         eprintln!(

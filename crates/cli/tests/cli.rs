@@ -433,6 +433,64 @@ fn a_clause_repeated_in_a_chunk_is_scored_once_with_the_same_scores() {
     assert!(collection[1..].iter().all(|s| *s == collection[1]));
 }
 
+/// The fast part of `scripts/hostile-corpus.py` (its shapes a thousand
+/// times smaller): one row per input, each with a status, and the run ends.
+#[cfg(unix)]
+#[test]
+fn the_small_hostile_corpus_gets_a_row_per_input_and_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("hostile");
+    let made = Command::new("python3")
+        .arg(repo().join("scripts/hostile-corpus.py"))
+        .arg(&corpus)
+        .arg("--small")
+        .output();
+    match made {
+        Ok(made) if made.status.success() => {}
+        other => {
+            eprintln!("SKIPPED: python3 scripts/hostile-corpus.py could not run: {other:?}");
+            return;
+        }
+    }
+    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
+    let out = tmp.path().join("out");
+    let run = policylens(&[
+        "label",
+        corpus.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let docs = read(&out.join("documents.parquet"));
+    let paths = strings(&docs, "path");
+    let statuses = strings(&docs, "status");
+    let errors = strings(&docs, "error");
+    // Every entry but the folder `loop` and its link back up is an input.
+    assert_eq!(docs.height(), 45, "{paths:?}");
+    for ((path, status), error) in paths.iter().zip(&statuses).zip(&errors) {
+        assert!(!status.is_empty(), "{path}");
+        if status != "ok" {
+            let name = Path::new(path).file_name().unwrap().to_string_lossy();
+            assert!(error.contains(name.as_ref()), "{path}: {status}: {error}");
+        }
+    }
+    let failed = statuses.iter().filter(|s| *s != "ok").count();
+    assert_eq!(run.status.code(), Some(failed as i32), "{stderr}");
+    let status_of = |name: &str| {
+        let i = paths.iter().position(|p| p.ends_with(name)).unwrap();
+        statuses[i].as_str()
+    };
+    assert_eq!(status_of("fifo.txt"), "unsupported");
+    assert_eq!(status_of("dev-zero.html"), "unsupported");
+    assert_eq!(status_of("lying-charset.html"), "ok");
+    assert_eq!(status_of("stray-byte.txt"), "ok");
+    assert_eq!(status_of("loop/inside.md"), "ok");
+}
+
 /// Overwrite the first f32 of tensor `name` in a safetensors file with `value`.
 fn poke_tensor(path: &Path, name: &str, value: f32) {
     let mut bytes = std::fs::read(path).unwrap();

@@ -13,9 +13,11 @@
 //! gives `policylens diff` a finished run for each version it compares.
 //! Comparing is `policylens-diff`'s; the tables are `policylens-store`'s.
 
+mod language;
 mod prepare;
 mod versions;
 
+pub use language::{is_english, language_of};
 pub use policylens_read::DEFAULT_MAX_FILE_BYTES;
 pub use prepare::{
     prepare, segment_file, segment_file_within, FileFailure, Prepared, SegmentedFile,
@@ -118,6 +120,9 @@ pub struct Summary {
     pub failures: Vec<String>,
     /// One line per labeled document whose text had to be repaired.
     pub warnings: Vec<String>,
+    /// Labeled documents not in English, by language (`none` when no
+    /// language could be told): the model reads English only.
+    pub not_english: BTreeMap<String, usize>,
     /// Wall time spent reading, segmenting and tokenizing.
     pub prepare: Duration,
     /// Wall time spent in the encoder and head.
@@ -140,6 +145,10 @@ impl Summary {
     /// Count a document row: its status, its failure, its clauses.
     fn account(&mut self, doc: &DocumentRow) {
         *self.by_status.entry(doc.status.clone()).or_default() += 1;
+        if doc.status == Status::Ok.as_str() && !is_english(doc.lang.as_deref()) {
+            let lang = doc.lang.clone().unwrap_or_else(|| "none".into());
+            *self.not_english.entry(lang).or_default() += 1;
+        }
         if let Some(e) = &doc.error {
             if doc.status == Status::Ok.as_str() {
                 self.warnings.push(e.clone());
@@ -377,6 +386,7 @@ impl Prepared {
             doc_id: self.document.id,
             path: self.document.path.display().to_string(),
             format: self.format_name,
+            lang: self.lang,
             title: self.document.title,
             bytes: self.document.bytes,
             sha256: self.document.sha256,

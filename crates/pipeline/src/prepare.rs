@@ -13,6 +13,8 @@ pub struct Prepared {
     pub tokens: Vec<TokenizedClause>,
     /// Ids given by a clause table's `id` column, by position.
     pub clause_ids: Vec<Option<String>>,
+    /// The language of its text ([`language_of`](crate::language_of)).
+    pub lang: Option<String>,
 }
 
 /// A file read, decoded and cut into clauses: everything before the model.
@@ -70,6 +72,7 @@ impl Prepared {
             segmented: Segmented::default(),
             tokens: Vec::new(),
             clause_ids: Vec::new(),
+            lang: None,
         }
     }
 }
@@ -133,10 +136,34 @@ pub fn segment_file_within(path: &Path, max_bytes: u64) -> Result<SegmentedFile,
 /// fails: problems become the document's status and error message.
 pub fn prepare(path: &Path, classifier: &Classifier, max_bytes: u64) -> Prepared {
     let _span = tracing::debug_span!("prepare", path = %path.display()).entered();
-    match segment_file_within(path, max_bytes) {
+    match segment_isolated(path, max_bytes) {
         Ok(file) => tokenize(path, file, classifier),
         Err(f) => Prepared::failed(path, f),
     }
+}
+
+/// [`segment_file_within`], with a panic (a bug in a parser) caught and
+/// recorded as this document's failure, so one file cannot end the run.
+fn segment_isolated(path: &Path, max_bytes: u64) -> Result<SegmentedFile, FileFailure> {
+    let run = std::panic::AssertUnwindSafe(|| segment_file_within(path, max_bytes));
+    std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(FileFailure {
+            id: doc_id_of(path, &[]),
+            sha256: None,
+            bytes: 0,
+            format: None,
+            status: Status::Malformed,
+            error: format!(
+                "{}: PolicyLens failed on this file (a bug; please report it with the file): {what}",
+                path.display()
+            ),
+        })
+    })
 }
 
 fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepared {
@@ -178,6 +205,7 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
             error: warning,
         },
         format_name: Some(format.as_str().to_string()),
+        lang: crate::language_of(&segmented.text),
         segmented,
         tokens,
         clause_ids,

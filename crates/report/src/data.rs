@@ -38,6 +38,9 @@ pub struct Coverage {
     pub disclosed: Vec<usize>,
     /// Documents per status, every status.
     pub by_status: BTreeMap<String, usize>,
+    /// Readable documents whose `lang` names a language other than English
+    /// (the model reads English only; runs without the column count none).
+    pub not_english: usize,
     /// Clauses of readable policies.
     pub clauses: usize,
     /// Readable policies missing at least one core practice.
@@ -69,6 +72,13 @@ impl Coverage {
         let ok: Vec<usize> = (0..run.documents.len())
             .filter(|&i| run.documents[i].status == "ok")
             .collect();
+        let not_english = ok
+            .iter()
+            .filter(|&&i| {
+                let lang = run.documents[i].lang.as_deref();
+                lang.is_some() && lang != Some("eng")
+            })
+            .count();
         let row: HashMap<&str, usize> = ok
             .iter()
             .enumerate()
@@ -101,6 +111,7 @@ impl Coverage {
             counts,
             disclosed,
             by_status,
+            not_english,
             clauses,
             missing_core,
         }

@@ -118,10 +118,19 @@ fn totals(cov: &Coverage) -> String {
             "ok",
             thousands(cov.ok.len()),
             "readable",
-            if failed.is_empty() {
-                "none failed".into()
-            } else {
-                format!("failed: {}", failed.join(", "))
+            {
+                let mut note = if failed.is_empty() {
+                    "none failed".to_string()
+                } else {
+                    format!("failed: {}", failed.join(", "))
+                };
+                if cov.not_english > 0 {
+                    note.push_str(&format!(
+                        "; {} not in English (the model reads English only: their labels are unreliable)",
+                        thousands(cov.not_english)
+                    ));
+                }
+                note
             },
         ),
         card("clauses", thousands(cov.clauses), "clauses", {

@@ -17,6 +17,7 @@ fn small_run(dir: &Path) -> LabeledRun {
         doc_id: id.into(),
         path: format!("policies/{id}.html"),
         format: Some("html".into()),
+        lang: None,
         title: title.map(String::from),
         bytes: 100,
         sha256: None,
@@ -48,7 +49,10 @@ fn small_run(dir: &Path) -> LabeledRun {
     };
     let docs = vec![
         doc("aaa", Some("Acme <Policy>"), "ok", 3),
-        doc("bbb", None, "ok", 1),
+        DocumentRow {
+            lang: Some("fra".into()),
+            ..doc("bbb", None, "ok", 1)
+        },
         doc("ccc", None, "empty", 0),
     ];
     let clauses = vec![
@@ -232,5 +236,21 @@ fn a_thousand_policies_render_to_a_bounded_file() {
         html.len() < text + 150 * clauses + 1000 * docs + 100_000,
         "{} bytes for {text} bytes of text",
         html.len()
+    );
+}
+
+#[test]
+fn readable_policies_not_in_english_are_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = small_run(tmp.path());
+    let html = render(&run, &ReportOptions::default());
+    let cov = Coverage::of(&run, &ReportOptions::default());
+    assert_eq!(
+        cov.not_english, 1,
+        "bbb is French; aaa's language is not recorded"
+    );
+    assert!(
+        html.contains("1 not in English (the model reads English only"),
+        "the readable card says so"
     );
 }

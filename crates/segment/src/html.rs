@@ -804,7 +804,7 @@ impl<'t> Walker<'t> {
             self.buf.push(' ');
             return;
         }
-        self.breaks += 1;
+        self.breaks = self.breaks.saturating_add(1);
         if self.split_bold_line() {
             return;
         }
@@ -952,6 +952,22 @@ mod tests {
 </div>
 <footer><p>© 2024 Acme Inc. All rights reserved.</p><a href="/terms">Terms</a></footer>
 </body></html>"##;
+
+    #[test]
+    fn hundreds_of_line_breaks_in_a_row_are_one_paragraph_break() {
+        let html = format!(
+            "<p>We collect your email address to send you news.{}We never sell it to anyone.</p>",
+            "<br>".repeat(300)
+        );
+        let seg = segment_html(&html);
+        assert_eq!(
+            texts(&seg),
+            [
+                "We collect your email address to send you news.",
+                "We never sell it to anyone."
+            ]
+        );
+    }
 
     #[test]
     fn furniture_is_dropped_and_structure_kept() {

@@ -150,11 +150,13 @@ pub(crate) fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentR
     let status = strings(df, "status", path)?;
     let error = strings(df, "error", path)?;
     let text = strings(df, "text", path)?;
-    // Runs written before the column existed have none.
-    let sha256 = match df.column("sha256") {
-        Ok(_) => strings(df, "sha256", path)?,
-        Err(_) => vec![None; df.height()],
+    // Runs written before these columns existed have none.
+    let optional = |name: &str| match df.column(name) {
+        Ok(_) => strings(df, name, path),
+        Err(_) => Ok(vec![None; df.height()]),
     };
+    let sha256 = optional("sha256")?;
+    let lang = optional("lang")?;
     let n_clauses: Vec<u32> = numbers(df, "n_clauses", path)?;
     let bytes: Vec<u64> = column(df, "bytes", path)?
         .cast(&DataType::UInt64)
@@ -169,6 +171,7 @@ pub(crate) fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentR
             doc_id: doc_id[i].clone().unwrap_or_default(),
             path: p[i].clone().unwrap_or_default(),
             format: format[i].clone(),
+            lang: lang[i].clone(),
             title: title[i].clone(),
             bytes: bytes[i],
             sha256: sha256[i].clone(),
@@ -231,6 +234,7 @@ mod tests {
             doc_id: id.into(),
             path: format!("{id}.md"),
             format: Some("markdown".into()),
+            lang: None,
             title: Some(format!("Policy {id}")),
             bytes: 42,
             sha256: None,

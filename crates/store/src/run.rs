@@ -575,6 +575,7 @@ mod tests {
             doc_id: id.clone(),
             path: format!("{id}.md"),
             format: Some("markdown".into()),
+            lang: None,
             title: None,
             bytes: 5,
             sha256: None,

@@ -13,6 +13,7 @@ pub fn documents_schema() -> Schema {
         Field::new("doc_id".into(), DataType::String),
         Field::new("path".into(), DataType::String),
         Field::new("format".into(), DataType::String),
+        Field::new("lang".into(), DataType::String),
         Field::new("title".into(), DataType::String),
         Field::new("bytes".into(), DataType::UInt64),
         Field::new("sha256".into(), DataType::String),

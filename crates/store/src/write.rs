@@ -16,6 +16,9 @@ pub struct DocumentRow {
     pub doc_id: String,
     pub path: String,
     pub format: Option<String>,
+    /// ISO 639-3 code of the text's language (`eng`, `fra`, ...); `None`
+    /// when the file yielded no text or no language could be told.
+    pub lang: Option<String>,
     pub title: Option<String>,
     pub bytes: u64,
     /// sha256 of the file's bytes: equal for copies of one file under
@@ -135,6 +138,7 @@ pub fn documents_frame(rows: &[DocumentRow]) -> PolarsResult<DataFrame> {
             ),
             col("path", rows.iter().map(|r| Some(r.path.as_str())).collect()),
             col("format", rows.iter().map(|r| r.format.as_deref()).collect()),
+            col("lang", rows.iter().map(|r| r.lang.as_deref()).collect()),
             col("title", rows.iter().map(|r| r.title.as_deref()).collect()),
             Column::new(
                 "bytes".into(),
@@ -274,6 +278,7 @@ mod tests {
             doc_id: "d".into(),
             path: "p.html".into(),
             format: Some("html".into()),
+            lang: None,
             title: None,
             bytes: 10,
             sha256: Some("ab".into()),

@@ -1,0 +1,49 @@
+//! The language a document is written in, so that a run can say which
+//! documents the English-only model cannot read well.
+
+/// Characters looked at: plenty for a confident guess, cheap for a long page.
+const SAMPLE_CHARS: usize = 20_000;
+
+/// The ISO 639-3 code of `text`'s language (`eng`, `fra`, `ara`, `cmn`, ...),
+/// or `None` when it holds no language to tell (numbers, emoji, symbols).
+pub fn language_of(text: &str) -> Option<String> {
+    let end = text
+        .char_indices()
+        .nth(SAMPLE_CHARS)
+        .map_or(text.len(), |(at, _)| at);
+    whatlang::detect(&text[..end]).map(|info| info.lang().code().to_string())
+}
+
+/// Whether documents in `lang` are outside what the model reads.
+pub fn is_english(lang: Option<&str>) -> bool {
+    lang == Some(ENGLISH)
+}
+
+pub const ENGLISH: &str = "eng";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_are_told_apart_and_non_language_is_none() {
+        let of = |t: &str| language_of(t);
+        assert_eq!(
+            of("We collect your email address to send you our newsletter, and we never sell it.")
+                .as_deref(),
+            Some("eng")
+        );
+        assert_eq!(of("Nous recueillons votre adresse électronique pour vous envoyer notre lettre d'information.").as_deref(), Some("fra"));
+        assert_eq!(
+            of("نحن نجمع بياناتك الشخصية لتقديم خدماتنا وتحسينها").as_deref(),
+            Some("ara")
+        );
+        assert_eq!(
+            of("我们收集您的个人信息以提供和改进我们的服务。").as_deref(),
+            Some("cmn")
+        );
+        assert_eq!(of("1 2 3 4 5 6 7 8 9 10 11 12"), None);
+        assert_eq!(of("🔒🍪📧 🔒🍪📧"), None);
+        assert!(is_english(Some("eng")) && !is_english(None) && !is_english(Some("fra")));
+    }
+}
