@@ -1,0 +1,19 @@
+//! Clause tables (CSV, JSON lines): any bytes are rows or an error.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use std::path::PathBuf;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let path = PathBuf::from(if pick % 2 == 0 { "t.csv" } else { "t.jsonl" });
+    let source = policylens_read::Source {
+        format: policylens_read::sniff_format(&path, bytes),
+        id: String::new(),
+        sha256: String::new(),
+        bytes: bytes.to_vec(),
+        path,
+    };
+    let _ = policylens_store::clause_table_of(&source);
+});
