@@ -50,6 +50,27 @@ fn strings(df: &DataFrame, col: &str) -> Vec<String> {
         .collect()
 }
 
+/// `label INPUTS... -o TMP/out --model M --quiet EXTRA...` with a tiny random
+/// model M written into `tmp`: the run, and the output folder.
+fn label_with_a_tiny_model(tmp: &Path, inputs: &[&Path], extra: &[&str]) -> (Output, PathBuf) {
+    let model = write_tiny_model(tmp, &LabelSet::policylens(), 24).unwrap();
+    let out = tmp.join("out");
+    let mut args = vec!["label".to_string()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    for a in [
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
+    ] {
+        args.push(a.to_string());
+    }
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (policylens(&args), out)
+}
+
 /// Label the bundled examples with a tiny random model (`window` tokens per
 /// encoder window) into `tmp/out`; returns that folder.
 fn label_examples_with_a_tiny_model(tmp: &Path, window: usize) -> PathBuf {
@@ -107,18 +128,8 @@ fn corpus(tmp: &Path) -> PathBuf {
 #[test]
 fn label_writes_both_tables_with_a_row_for_every_input() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
     let input = corpus(tmp.path());
-    let out = tmp.path().join("out");
-    let run = policylens(&[
-        "label",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let (run, out) = label_with_a_tiny_model(tmp.path(), &[&input], &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     // empty.txt, binary.txt, report.pdf and broken.csv fail: the exit status counts them.
     assert_eq!(run.status.code(), Some(4), "{stderr}");
@@ -325,7 +336,6 @@ fn zero_counts_and_a_file_as_output_folder_are_refused_before_the_model_loads() 
 #[test]
 fn hostile_inputs_get_a_row_each_and_do_not_stop_the_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
     let dir = tmp.path().join("in");
     std::fs::create_dir(&dir).unwrap();
     let made = Command::new("mkfifo")
@@ -341,19 +351,8 @@ fn hostile_inputs_get_a_row_each_and_do_not_stop_the_run() {
     stray.extend_from_slice(b"\xff Fin.");
     std::fs::write(dir.join("stray.txt"), stray).unwrap();
     let named = dir.join("stray.txt");
-    let out = tmp.path().join("out");
-    let run = policylens(&[
-        "label",
-        dir.to_str().unwrap(),
-        named.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--max-file-bytes",
-        "1500",
-        "--quiet",
-    ]);
+    let (run, out) =
+        label_with_a_tiny_model(tmp.path(), &[&dir, &named], &["--max-file-bytes", "1500"]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(3), "{stderr}");
     let docs = read(&out.join("documents.parquet"));
@@ -405,21 +404,12 @@ fn hostile_inputs_get_a_row_each_and_do_not_stop_the_run() {
 #[test]
 fn a_clause_repeated_in_a_chunk_is_scored_once_with_the_same_scores() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
     let policy = tmp.path().join("p.txt");
     let repeated = "We use cookies to improve your experience.\n\n".repeat(30);
     std::fs::write(&policy, format!("Our policy.\n\n{repeated}")).unwrap();
-    let out = tmp.path().join("out");
-    let run = succeed(&[
-        "label",
-        policy.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let (run, out) = label_with_a_tiny_model(tmp.path(), &[&policy], &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("29 of 31 clauses were repeats"), "{stderr}");
     let clauses = read(&out.join("clauses.parquet"));
     assert_eq!(clauses.height(), 31, "every repeat keeps its row");
@@ -452,17 +442,7 @@ fn the_small_hostile_corpus_gets_a_row_per_input_and_ends() {
             return;
         }
     }
-    let model = write_tiny_model(tmp.path(), &LabelSet::policylens(), 24).unwrap();
-    let out = tmp.path().join("out");
-    let run = policylens(&[
-        "label",
-        corpus.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let (run, out) = label_with_a_tiny_model(tmp.path(), &[&corpus], &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let docs = read(&out.join("documents.parquet"));
