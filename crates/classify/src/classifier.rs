@@ -8,11 +8,11 @@ use crate::bert::Ops;
 use crate::encoder::Encoder;
 use crate::error::{ClassifyError, Result, FETCH_HINT};
 use crate::head::Head;
-use crate::hf::{is_sequence_classifier, SeqClsConfig};
+use crate::hf::SeqClsConfig;
 use crate::model::{ModelConfig, Windowing, HEAD_FILE};
 use crate::precision::Precision;
 use crate::seqcls::SequenceClassifier;
-use crate::source::{check_encoder_dir, resolve, sha256_file};
+use crate::source::{resolve, sha256_file};
 use crate::tokenize::{ClauseTokenizer, TokenizedClause};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -186,7 +186,9 @@ impl Classifier {
                     .into(),
             });
         }
-        if !head_model.exists() && is_sequence_classifier(model_dir) {
+        // Without policylens.json the directory is a sequence classifier
+        // (ours or Hugging Face's); its config.json says whether it is one.
+        if !head_model.exists() {
             return Self::load_sequence_classifier(model_dir, opts);
         }
         let config = ModelConfig::read(model_dir)?;
@@ -226,7 +228,7 @@ impl Classifier {
     }
 
     fn load_sequence_classifier(dir: &Path, opts: &LoadOptions) -> Result<Self> {
-        check_encoder_dir(dir)?;
+        check_model_files(dir)?;
         let config = SeqClsConfig::read(dir)?;
         let weights = dir.join("model.safetensors");
         let sha = sha256_file(&weights)?;
@@ -256,7 +258,7 @@ impl Classifier {
             unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &opts.device) }
                 .map_err(|e| corrupt(e.to_string()))?;
         let mut model = SequenceClassifier::new(vb, &bert_config, config.labels.len())
-            .map_err(|e| corrupt(e.to_string()))?;
+            .map_err(|e| weights_error(dir, &e.to_string()))?;
         if opts.precision == Precision::Int8 {
             model.bert.quantize_int8()?;
         }
@@ -384,6 +386,44 @@ pub fn score_windows(
         head.probabilities(emb)?.to_vec2()?
     };
     Ok(pool_windows(probs, owner, n_clauses, head.n_labels()))
+}
+
+/// Why weights would not load into the model `config.json` describes: a
+/// shape that differs is config.json's fault as much as the weights'. Only
+/// the first line of candle's message (it appends a backtrace when
+/// `RUST_BACKTRACE` is set).
+fn weights_error(dir: &Path, message: &str) -> ClassifyError {
+    let first = message.lines().next().unwrap_or_default();
+    if first.contains("shape mismatch") {
+        ClassifyError::Corrupt {
+            path: dir.join("config.json"),
+            reason: format!("it does not describe the weights in model.safetensors ({first})"),
+            hint: "Restore the config.json saved with these weights".into(),
+        }
+    } else {
+        ClassifyError::Corrupt {
+            path: dir.join("model.safetensors"),
+            reason: first.to_string(),
+            hint: "Re-create the model with `policylens train --fine-tune`".into(),
+        }
+    }
+}
+
+/// A sequence classifier's three files, each named with the fix when missing.
+fn check_model_files(dir: &Path) -> Result<()> {
+    for f in crate::source::ENCODER_FILES {
+        let path = dir.join(f);
+        if !path.is_file() {
+            return Err(ClassifyError::MissingFile {
+                path,
+                hint: "A model directory needs config.json, model.safetensors and tokenizer.json; \
+                   copy the missing file from where the model came from (the default: \
+                   `git checkout models/policylens-minilm-opp115`)"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `name@W#T`: W is the first 12 hex digits of the weights' (or head's)

@@ -83,7 +83,11 @@ impl SeqClsConfig {
             path: path.clone(),
             source,
         })?;
-        let raw: Value = serde_json::from_str(&text).map_err(|e| corrupt(&path, e.to_string()))?;
+        let raw: Value = serde_json::from_str(&text).map_err(|e| ClassifyError::Corrupt {
+            path: path.clone(),
+            reason: format!("not valid JSON ({e})"),
+            hint: "Restore the config.json saved with this model".into(),
+        })?;
         let id2label = raw["id2label"]
             .as_object()
             .ok_or_else(|| corrupt(&path, "no id2label"))?;

@@ -471,6 +471,63 @@ fn the_small_hostile_corpus_gets_a_row_per_input_and_ends() {
     assert_eq!(status_of("loop/inside.md"), "ok");
 }
 
+#[test]
+fn model_loading_errors_name_the_real_file_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = LabelSet::new(["collection", "contact"]).unwrap();
+    let copy = |name: &str| {
+        let dir = tmp.path().join(name);
+        policylens_train::testing::write_tiny_seqcls(&dir, &labels, vec![0.5, 0.5], "tiny")
+            .unwrap()
+            .0
+    };
+    let load_error = |model: &Path| {
+        let out = model.with_extension("out");
+        let run = policylens(&[
+            "label",
+            "datasets/examples",
+            "-o",
+            out.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+        ]);
+        assert_eq!(run.status.code(), Some(101));
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    let garbage = copy("garbage");
+    std::fs::write(garbage.join("config.json"), "garbage{").unwrap();
+    let err = load_error(&garbage);
+    assert!(
+        err.contains("config.json: unreadable or corrupt model file: not valid JSON"),
+        "{err}"
+    );
+
+    let no_tokenizer = copy("no-tokenizer");
+    std::fs::remove_file(no_tokenizer.join("tokenizer.json")).unwrap();
+    let err = load_error(&no_tokenizer);
+    assert!(err.contains("tokenizer.json: missing model file"), "{err}");
+    assert!(
+        !err.contains("fetch-model"),
+        "not a base encoder to fetch: {err}"
+    );
+
+    let wrong_width = copy("wrong-width");
+    let config = wrong_width.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let width = cfg["hidden_size"].as_u64().unwrap();
+    cfg["hidden_size"] = (width * 2).into();
+    std::fs::write(&config, cfg.to_string()).unwrap();
+    let err = load_error(&wrong_width);
+    assert!(
+        err.contains(
+            "config.json: unreadable or corrupt model file: it does not describe the weights"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("   0: "), "no backtrace: {err}");
+}
+
 /// Overwrite the first f32 of tensor `name` in a safetensors file with `value`.
 fn poke_tensor(path: &Path, name: &str, value: f32) {
     let mut bytes = std::fs::read(path).unwrap();
