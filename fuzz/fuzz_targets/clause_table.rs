@@ -8,12 +8,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = PathBuf::from(if pick % 2 == 0 { "t.csv" } else { "t.jsonl" });
-    let source = policylens_read::Source {
-        format: policylens_read::sniff_format(&path, bytes),
-        id: String::new(),
-        sha256: String::new(),
-        bytes: bytes.to_vec(),
-        path,
-    };
+    let source = policylens_read::Source::new(&path, bytes.to_vec());
     let _ = policylens_store::clause_table_of(&source);
 });

@@ -10,13 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = PathBuf::from(NAMES[pick as usize % NAMES.len()]);
-    let source = policylens_read::Source {
-        format: policylens_read::sniff_format(&path, bytes),
-        id: String::new(),
-        sha256: String::new(),
-        bytes: bytes.to_vec(),
-        path,
-    };
+    let source = policylens_read::Source::new(&path, bytes.to_vec());
     if let Ok(decoded) = policylens_read::decode_text(&source) {
         assert!(!decoded.text.trim().is_empty());
     }

@@ -528,12 +528,18 @@ fn model_loading_errors_name_the_real_file_and_the_fix() {
     assert!(!err.contains("   0: "), "no backtrace: {err}");
 }
 
+/// A safetensors file's bytes, its JSON header and where the data starts.
+fn safetensors(path: &Path) -> (Vec<u8>, serde_json::Value, usize) {
+    let bytes = std::fs::read(path).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    (bytes, header, 8 + header_len)
+}
+
 /// Overwrite the first f32 of tensor `name` in a safetensors file with `value`.
 fn poke_tensor(path: &Path, name: &str, value: f32) {
-    let mut bytes = std::fs::read(path).unwrap();
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
-    let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize + 8 + header_len;
+    let (mut bytes, header, data) = safetensors(path);
+    let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize + data;
     bytes[start..start + 4].copy_from_slice(&value.to_le_bytes());
     std::fs::write(path, bytes).unwrap();
 }
@@ -546,10 +552,7 @@ fn damaged_weights_are_refused_and_nan_scores_stop_the_run() {
         policylens_train::testing::write_tiny_seqcls(tmp.path(), &labels, vec![0.5, 0.5], "tiny")
             .unwrap();
     let weights = model.join("model.safetensors");
-    let header_len = u64::from_le_bytes(std::fs::read(&weights).unwrap()[..8].try_into().unwrap());
-    let header: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&weights).unwrap()[8..8 + header_len as usize])
-            .unwrap();
+    let (_, header, _) = safetensors(&weights);
     let tensor = header
         .as_object()
         .unwrap()

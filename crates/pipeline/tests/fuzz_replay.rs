@@ -4,7 +4,7 @@
 //! stays fixed. The targets themselves are in `fuzz/fuzz_targets/`.
 
 use policylens_core::Format;
-use policylens_read::{decode_text, sniff_format, Source};
+use policylens_read::{decode_text, Source};
 use std::path::{Path, PathBuf};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -26,14 +26,7 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// A source named `name`, as the decode and clause-table targets build it.
 fn source(name: &str, bytes: &[u8]) -> Source {
-    let path = PathBuf::from(name);
-    Source {
-        format: sniff_format(&path, bytes),
-        id: String::new(),
-        sha256: String::new(),
-        bytes: bytes.to_vec(),
-        path,
-    }
+    Source::new(Path::new(name), bytes.to_vec())
 }
 
 #[test]

@@ -132,11 +132,8 @@ fn first_bad_byte(encoding: &'static Encoding, bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// UTF-8 when valid, else chardetng's guess over the whole file.
+/// chardetng's guess over the whole file (bytes that are not UTF-8).
 fn guess(bytes: &[u8]) -> &'static Encoding {
-    if std::str::from_utf8(bytes).is_ok() {
-        return UTF_8;
-    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     detector.guess(None, chardetng::Utf8Detection::Allow)

@@ -39,6 +39,17 @@ pub struct Source {
 }
 
 impl Source {
+    /// The source of `bytes` read from `path`: its id, hash and sniffed format.
+    pub fn new(path: &Path, bytes: Vec<u8>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            id: doc_id_of(path, &bytes),
+            sha256: content_sha256(&bytes),
+            format: sniff_format(path, &bytes),
+            bytes,
+        }
+    }
+
     /// The format, or the error saying why this file cannot be read
     /// (PDF, image, archive, binary data, unknown extension).
     pub fn format_or_error(&self) -> Result<Format, ReadError> {
@@ -100,14 +111,7 @@ pub fn read_source_within(path: &Path, max_bytes: u64) -> Result<Source, ReadErr
     if bytes.len() as u64 > max_bytes {
         return Err(too_large(bytes.len() as u64));
     }
-    let format = sniff_format(path, &bytes);
-    Ok(Source {
-        path: path.to_path_buf(),
-        id: doc_id_of(path, &bytes),
-        sha256: content_sha256(&bytes),
-        bytes,
-        format,
-    })
+    Ok(Source::new(path, bytes))
 }
 
 /// `discover` hands on the directories it could not list.
