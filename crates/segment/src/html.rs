@@ -20,7 +20,7 @@ const DESCEND_MIN_SHARE: f64 = 0.9;
 /// Cuts an HTML page into clauses. The title is the page's `<title>`, else its first `<h1>`.
 pub fn segment_html(html: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_html", bytes = html.len()).entered();
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&crate::nesting::bound_nesting(html));
     let body = doc
         .tree
         .root()
@@ -524,7 +524,8 @@ fn page_title(doc: &Html) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-fn is_block(name: &str) -> bool {
+/// Elements that start a new line when rendered.
+pub(crate) fn is_block(name: &str) -> bool {
     matches!(
         name,
         "address"

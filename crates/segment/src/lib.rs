@@ -18,6 +18,7 @@ mod boilerplate;
 mod documents;
 mod html;
 mod markdown;
+mod nesting;
 mod text;
 
 pub use html::segment_html;
