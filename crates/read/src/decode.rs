@@ -39,7 +39,8 @@ pub fn decode(source: &Source) -> Result<String, ReadError> {
 /// The encoding is chosen in this order, and decoding must be clean (no
 /// replacement characters) or the result is [`ReadError::InvalidEncoding`]:
 ///
-/// 1. a byte-order mark, which is authoritative;
+/// 1. a byte-order mark, which is authoritative, or UTF-16 that has none
+///    but shows by its NUL bytes (see `sniff`);
 /// 2. UTF-8 when the bytes are valid UTF-8, whatever the page declares
 ///    (text that is valid UTF-8 and holds non-ASCII characters is almost
 ///    never anything else, and declarations are often wrong);
@@ -69,6 +70,10 @@ pub fn decode_text(source: &Source) -> Result<Decoded, ReadError> {
     let mut replaced = 0;
     let text = if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         decode_clean(source, encoding, &bytes[bom_len..])?
+    } else if let Some(encoding) =
+        crate::sniff::utf16_without_bom(&bytes[..bytes.len().min(crate::sniff::SNIFF_LEN)])
+    {
+        decode_clean(source, encoding, bytes)?
     } else if let Ok(text) = std::str::from_utf8(bytes) {
         text.to_string()
     } else if let Some(n) = mostly_utf8(bytes) {
@@ -278,6 +283,26 @@ mod tests {
             .to_string()
             .starts_with(&format!("{}: ", dir.path().join("bad.txt").display())));
         assert!(err.to_string().contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_decoded_as_utf16() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "We collect your email address. Nous collectons votre adresse.";
+        for (name, bytes) in [
+            (
+                "le.txt",
+                text.encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect::<Vec<u8>>(),
+            ),
+            (
+                "be.txt",
+                text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            ),
+        ] {
+            assert_eq!(decode(&source_of(dir.path(), name, &bytes)).unwrap(), text);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use policylens_core::Format;
 use std::path::Path;
 
 /// How many leading bytes content sniffing looks at.
-const SNIFF_LEN: usize = 8 * 1024;
+pub(crate) const SNIFF_LEN: usize = 8 * 1024;
 
 /// What sniffing concluded, including the kinds PolicyLens does not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,9 +71,10 @@ fn sniff(path: &Path, bytes: &[u8]) -> Kind {
         return Kind::Readable(Format::Parquet);
     }
     let head = &bytes[..bytes.len().min(SNIFF_LEN)];
-    // UTF-16 text is full of NUL bytes; its BOM says it is text.
+    // UTF-16 text is full of NUL bytes; its BOM, or its NULs falling on
+    // every other byte, say it is text.
     let wide_bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-    if !wide_bom {
+    if !wide_bom && utf16_without_bom(head).is_none() {
         if let Some(why) = binary_reason(head) {
             return Kind::Binary(why);
         }
@@ -111,6 +112,33 @@ fn magic(bytes: &[u8]) -> Option<Kind> {
         return None;
     };
     Some(kind)
+}
+
+/// UTF-16 without a byte-order mark, told by where its NUL bytes fall: in
+/// text of Latin script every other byte is NUL (the high byte, odd offsets
+/// in little-endian, even in big-endian) and the others almost never are.
+/// Text in other scripts has no such pattern and stays undetected.
+pub(crate) fn utf16_without_bom(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    const MIN_UNITS: usize = 8;
+    let units = head.len() / 2;
+    if units < MIN_UNITS {
+        return None;
+    }
+    let nuls = |parity: usize| {
+        head.chunks_exact(2)
+            .filter(|unit| unit[parity] == 0)
+            .count()
+    };
+    let (even, odd) = (nuls(0), nuls(1));
+    let mostly = |n: usize| n * 10 >= units * 9;
+    let rarely = |n: usize| n * 20 <= units;
+    if mostly(odd) && rarely(even) {
+        Some(encoding_rs::UTF_16LE)
+    } else if mostly(even) && rarely(odd) {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
 }
 
 /// Why `head` looks like binary data, if it does: any NUL byte, or more than
@@ -268,5 +296,17 @@ mod tests {
         assert_eq!(sniffed("x.txt", &bytes), None);
         let utf16 = [0xFF, 0xFE, b'h', 0, b'i', 0];
         assert_eq!(sniffed("x.txt", &utf16), Some(Format::Text));
+        let text = "We collect your email address. ";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(sniffed("le.txt", &le), Some(Format::Text));
+        assert_eq!(sniffed("be.md", &be), Some(Format::Markdown));
+        assert_eq!(utf16_without_bom(&le), Some(encoding_rs::UTF_16LE));
+        assert_eq!(utf16_without_bom(&be), Some(encoding_rs::UTF_16BE));
+        // NULs that fall anywhere are binary, not text.
+        let blob: Vec<u8> = (0..64u8)
+            .map(|i| if i % 3 == 0 { 0 } else { b'a' + i % 26 })
+            .collect();
+        assert_eq!(sniffed("blob.txt", &blob), None);
     }
 }
