@@ -18,8 +18,9 @@ pub struct LabelArgs {
     out: PathBuf,
     #[command(flatten)]
     model: ModelArgs,
-    /// Documents prepared, scored and committed together (bounds memory and
-    /// what an interruption can lose).
+    /// Documents read and segmented together (bounds memory); they are
+    /// scored and committed in groups of a few seconds' work, a long
+    /// document alone, so an interruption loses at most one group.
     #[arg(long, default_value_t = 32, value_parser = crate::positive)]
     chunk: usize,
     /// Replace a run of another job (other inputs, model or precision) that
@@ -109,7 +110,7 @@ fn throughput(s: &Summary, out: &std::path::Path) {
     let labeled = s.clauses - s.resumed_clauses;
     if s.scored < labeled {
         eprintln!(
-            "{} of {labeled} clauses were repeats of another clause in their chunk and were scored once",
+            "{} of {labeled} clauses were repeats of another clause in their commit group and were scored once",
             labeled - s.scored
         );
     }

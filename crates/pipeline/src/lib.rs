@@ -2,11 +2,13 @@
 //!
 //! Documents are taken in chunks of bounded size. Within a chunk, reading,
 //! decoding, segmentation and tokenization run in parallel on rayon; the
-//! chunk's clause windows then go through the encoder in length-sorted
-//! batches; the chunk's rows are committed to the run folder
-//! ([`RunFolder`]) before the next chunk is read, so memory depends on the
-//! chunk size, not on the corpus, and a run stopped at any moment resumes
-//! from its last committed chunk when the same command is run again.
+//! chunk is then cut into commit groups of consecutive documents (a few
+//! seconds of work each; a long document alone), whose clause windows go
+//! through the encoder in length-sorted batches and whose rows are
+//! committed to the run folder ([`RunFolder`]) before the next group is
+//! scored. Memory depends on the chunk size, not on the corpus, and a run
+//! stopped at any moment loses at most the group being scored: the same
+//! command, run again, resumes from what was committed.
 //!
 //! Every input file yields a `documents.parquet` row with a status; a file
 //! that cannot be read or parsed never stops the run. [`open_or_label`]
@@ -17,7 +19,7 @@ mod language;
 mod prepare;
 mod versions;
 
-pub use language::{is_english, language_of};
+pub use language::language_of;
 pub use policylens_read::DEFAULT_MAX_FILE_BYTES;
 pub use prepare::{
     prepare, segment_file, segment_file_within, FileFailure, Prepared, SegmentedFile,
@@ -26,8 +28,8 @@ pub use versions::{is_labeled_run, open_or_label, Opened};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::Classifier;
-use policylens_core::{clause_id, Status};
-use policylens_store::{ClauseRow, DocumentRow, Job, RunFolder, StoreError};
+use policylens_core::{clause_id, is_english, Status};
+use policylens_store::{ClauseRow, DocumentRow, Job, OpenRun, RunFolder, StoreError};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -74,8 +76,8 @@ pub enum PipelineError {
 /// Knobs of a labeling run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Documents prepared, scored and committed together; bounds memory and
-    /// what an interruption can lose.
+    /// Documents read and segmented together (then scored and committed in
+    /// groups of [`GROUP_WINDOWS`] windows); bounds memory.
     pub chunk_documents: usize,
     pub progress: bool,
     /// Replace a run of another job that the output folder holds (a run of
@@ -105,7 +107,7 @@ pub struct Summary {
     pub tokens: usize,
     pub windows: usize,
     /// Distinct clauses this process sent to the model (a clause repeated
-    /// within a chunk is scored once).
+    /// within a commit group is scored once).
     pub scored: usize,
     /// Documents an earlier, interrupted run of the same job had committed,
     /// taken over without labeling them again.
@@ -198,47 +200,69 @@ pub fn run(
     tracing::info!(
         documents = paths.len(),
         model = classifier.model_id(),
-        resumed_chunks = open.committed(),
+        resumed_documents = open.committed(),
         "labeling"
     );
     let bar = progress_bar(paths.len(), opts.progress);
     let chunk_size = open.job().chunk_documents;
     let dir = open.dir().to_path_buf();
-    let mut committed_docs = 0;
-    for (i, chunk) in paths.chunks(chunk_size).enumerate() {
-        let stopped = |source| PipelineError::Stopped {
-            dir: dir.clone(),
-            committed: committed_docs,
-            total: paths.len(),
-            source: Box::new(source),
-        };
-        if open.is_committed(i) {
-            let docs = open.committed_documents(i).map_err(|e| stopped(e.into()))?;
-            docs.iter().for_each(|d| summary.account(d));
-            summary.resumed += docs.len();
-            summary.resumed_clauses += docs.iter().map(|d| d.n_clauses as usize).sum::<usize>();
-        } else {
-            let (docs, clauses) =
-                label_chunk(chunk, classifier, opts, &mut summary).map_err(&stopped)?;
-            let t = Instant::now();
-            open.commit(i, &docs, &clauses)
-                .map_err(|e| stopped(e.into()))?;
-            summary.write += t.elapsed();
+    let total = paths.len();
+    let stopped = |open: &OpenRun, source| PipelineError::Stopped {
+        dir: dir.clone(),
+        committed: open.committed(),
+        total,
+        source: Box::new(source),
+    };
+    for first in (0..total).step_by(chunk_size) {
+        let chunk = first..(first + chunk_size).min(total);
+        let resumed = open
+            .committed_documents(chunk.clone())
+            .map_err(|e| stopped(&open, e.into()))?;
+        resumed.iter().for_each(|d| summary.account(d));
+        summary.resumed += resumed.len();
+        summary.resumed_clauses += resumed.iter().map(|d| d.n_clauses as usize).sum::<usize>();
+        bar.inc(resumed.len() as u64);
+        let pending: Vec<usize> = chunk.filter(|&d| !open.is_committed(d)).collect();
+        if pending.is_empty() {
+            continue;
         }
-        committed_docs += chunk.len();
-        bar.inc(chunk.len() as u64);
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!(
-            "{} clauses, {:.1} clauses/s",
-            summary.clauses,
-            summary.clauses as f64 / secs
-        ));
+        let t = Instant::now();
+        let prepared: Vec<Prepared> = pending
+            .par_iter()
+            .map(|&d| prepare(&paths[d], classifier, opts.max_file_bytes))
+            .collect();
+        summary.prepare += t.elapsed();
+        let mut prepared = prepared.into_iter();
+        for group in commit_groups(
+            &pending,
+            &prepared
+                .as_slice()
+                .iter()
+                .map(windows_of)
+                .collect::<Vec<_>>(),
+        ) {
+            let docs: Vec<Prepared> = prepared.by_ref().take(group.len()).collect();
+            let (docs, clauses) =
+                label_group(docs, classifier, &mut summary).map_err(|e| stopped(&open, e))?;
+            let t = Instant::now();
+            open.commit(group.start, &docs, &clauses)
+                .map_err(|e| stopped(&open, e.into()))?;
+            summary.write += t.elapsed();
+            bar.inc(docs.len() as u64);
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{} clauses, {:.1} clauses/s",
+                summary.clauses,
+                summary.clauses as f64 / secs
+            ));
+        }
     }
     let t = Instant::now();
+    let committed = open.committed();
     open.finish().map_err(|e| PipelineError::Stopped {
-        dir,
-        committed: committed_docs,
-        total: paths.len(),
+        dir: dir.clone(),
+        committed,
+        total,
         source: Box::new(e.into()),
     })?;
     summary.write += t.elapsed();
@@ -247,20 +271,44 @@ pub fn run(
     Ok(summary)
 }
 
-/// Prepare, score and build the rows of one chunk of documents.
-fn label_chunk(
-    chunk: &[PathBuf],
+/// Documents scored and committed together hold at most this many clause
+/// windows (a few seconds of work); a document with more is committed
+/// alone. A kill loses at most the group being scored, and a long document
+/// never holds back the short ones before it.
+pub const GROUP_WINDOWS: usize = 1024;
+
+fn windows_of(doc: &Prepared) -> usize {
+    doc.tokens.iter().map(|t| t.n_windows()).sum()
+}
+
+/// Cut prepared documents (their indices and window counts, in order) into
+/// commit groups: runs of consecutive documents, each within
+/// [`GROUP_WINDOWS`] unless it is one document. The cut depends only on the
+/// documents, so a resumed run groups (and batches) as a clean one did.
+fn commit_groups(indices: &[usize], windows: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut held = 0;
+    for (&d, &w) in indices.iter().zip(windows) {
+        match groups.last_mut() {
+            Some(g) if g.end == d && held + w <= GROUP_WINDOWS => {
+                g.end += 1;
+                held += w;
+            }
+            _ => {
+                groups.push(d..d + 1);
+                held = w;
+            }
+        }
+    }
+    groups
+}
+
+/// Score prepared documents and build their rows.
+fn label_group(
+    prepared: Vec<Prepared>,
     classifier: &Classifier,
-    opts: &RunOptions,
     summary: &mut Summary,
 ) -> Result<(Vec<DocumentRow>, Vec<ClauseRow>), PipelineError> {
-    let t = Instant::now();
-    let prepared: Vec<Prepared> = chunk
-        .par_iter()
-        .map(|p| prepare(p, classifier, opts.max_file_bytes))
-        .collect();
-    summary.prepare += t.elapsed();
-
     let t = Instant::now();
     let tokenized: Vec<_> = prepared
         .iter()
@@ -303,7 +351,7 @@ fn label_chunk(
 
 /// The number of distinct clauses and scores for `clauses`, each distinct token sequence scored once (a
 /// cookie notice repeated on every page, a list item copied 5,000 times).
-/// Within one chunk only, so a resumed run scores exactly as a clean one.
+/// Within one commit group only, so a resumed run scores exactly as a clean one.
 fn score_once_each(
     clauses: &[policylens_classify::TokenizedClause],
     classifier: &Classifier,
@@ -394,6 +442,37 @@ impl Prepared {
             status: self.document.status.as_str().to_string(),
             error: self.document.error,
             text: (!self.segmented.text.is_empty()).then_some(self.segmented.text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_groups_hold_a_bounded_amount_of_work_and_a_long_document_alone() {
+        let g = GROUP_WINDOWS;
+        let groups = commit_groups(&[0, 1, 2, 3, 4, 5], &[10, g - 20, 10, 5 * g, 1, 1]);
+        assert_eq!(groups, [0..3, 3..4, 4..6]);
+        let groups = commit_groups(&[0, 1, 2], &[g, 1, g]);
+        assert_eq!(groups, [0..1, 1..2, 2..3]);
+    }
+
+    #[test]
+    fn commit_groups_never_span_documents_committed_before() {
+        // Documents 2 and 3 were committed by an interrupted run.
+        assert_eq!(commit_groups(&[0, 1, 4, 5], &[1, 1, 1, 1]), [0..2, 4..6]);
+    }
+
+    #[test]
+    fn a_resumed_run_groups_the_rest_as_a_clean_run_did() {
+        let windows = [300, 500, 400, 900, 100, 200, 700, 50];
+        let all: Vec<usize> = (0..windows.len()).collect();
+        let clean = commit_groups(&all, &windows);
+        for (k, g) in clean.iter().enumerate() {
+            let rest: Vec<usize> = (g.start..windows.len()).collect();
+            assert_eq!(commit_groups(&rest, &windows[g.start..]), clean[k..]);
         }
     }
 }

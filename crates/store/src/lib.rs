@@ -49,11 +49,11 @@ pub enum StoreError {
     /// The folder holds a run of another job.
     #[error("{}: holds a run of another job (it differs in {differs}); pass --overwrite to replace it, or choose another output folder", dir.display())]
     OtherJob { dir: PathBuf, differs: String },
-    #[error("{}: the run writing here has not finished ({committed} of {chunks} chunks committed); run the same `policylens label` command again to resume it", dir.display())]
+    #[error("{}: the run writing here has not finished ({committed} of {documents} documents committed); run the same `policylens label` command again to resume it", dir.display())]
     Unfinished {
         dir: PathBuf,
         committed: usize,
-        chunks: usize,
+        documents: usize,
     },
     /// A CSV or JSONL table whose bytes could not be read or decoded.
     #[error(transparent)]

@@ -5,15 +5,20 @@
 //! While a run is going, its output folder holds:
 //!
 //! ```text
-//! _run.json                         the job (model, labels, input fingerprint,
-//!                                   chunking) and its state: running | finished
-//! _parts/000007.clauses.parquet     one committed chunk of documents; the
-//! _parts/000007.documents.parquet   documents part is written last: it is the commit
+//! _run.json                                   the job (model, labels, input
+//!                                             fingerprint, chunking) and its
+//!                                             state: running | finished
+//! _parts/000000064-000000071.clauses.parquet   documents 64 to 70 (the end is
+//! _parts/000000064-000000071.documents.parquet exclusive); the documents part
+//!                                             is written last: it is the commit
 //! ```
 //!
-//! Each part is written under a temporary name, synced and renamed, so a
-//! part that exists is whole. When every chunk is committed, [`OpenRun::finish`]
-//! joins the parts, in chunk order, into `documents.parquet` and
+//! A part holds any run of consecutive documents: the pipeline commits a
+//! document that takes long on its own and groups short ones, so that a
+//! kill loses little. Each part is written under a temporary name, synced
+//! and renamed, so a part that exists is whole. When every document is
+//! committed, [`OpenRun::finish`] joins the parts, in document order, into
+//! `documents.parquet` and
 //! `clauses.parquet` (each written as `NAME.partial`, synced, renamed),
 //! records the run as finished and removes `_parts/`. An advisory lock on
 //! the folder itself, which the operating system releases when the process
@@ -27,7 +32,7 @@ use polars::prelude::*;
 use policylens_core::{path_bytes, LabelSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::path::{Path, PathBuf};
 
@@ -35,7 +40,8 @@ use std::path::{Path, PathBuf};
 pub const RUN_FILE: &str = "_run.json";
 /// Committed chunks of an unfinished run.
 const PARTS_DIR: &str = "_parts";
-const MANIFEST_VERSION: u32 = 1;
+/// 2: parts named by document range (1 named them by chunk number).
+const MANIFEST_VERSION: u32 = 2;
 
 /// What a run computes: two runs of the same job give the same tables, so a
 /// rerun of it may take over what an interrupted one committed.
@@ -76,11 +82,6 @@ impl Job {
             chunk_documents: chunk_documents.max(1),
             max_file_bytes,
         }
-    }
-
-    /// Number of chunks the files are committed in.
-    pub fn chunks(&self) -> usize {
-        self.files.div_ceil(self.chunk_documents)
     }
 
     /// What differs from `other` in what is computed ("model", "inputs", ...);
@@ -189,7 +190,10 @@ impl RunFolder {
     pub fn begin(self, job: Job, replace: bool) -> Result<OpenRun> {
         let held = read_manifest(&self.dir)?;
         if let Some(m) = &held {
-            let differs = m.job.differences(&job);
+            let mut differs = m.job.differences(&job);
+            if m.state == State::Running && m.policylens_run != MANIFEST_VERSION {
+                differs.push("the run format (an earlier PolicyLens started it)");
+            }
             if differs.is_empty() {
                 return self.reopen(m);
             }
@@ -222,7 +226,7 @@ impl RunFolder {
         Ok(OpenRun {
             folder: self,
             manifest,
-            committed: BTreeSet::new(),
+            committed: BTreeMap::new(),
         })
     }
 
@@ -234,7 +238,7 @@ impl RunFolder {
             return Ok(OpenRun {
                 folder: self,
                 manifest,
-                committed: BTreeSet::new(),
+                committed: BTreeMap::new(),
             });
         }
         manifest.state = State::Running;
@@ -245,7 +249,7 @@ impl RunFolder {
             path: parts.clone(),
             source,
         })?;
-        let committed = committed_chunks(&parts)?;
+        let committed = committed_parts(&parts)?;
         write_manifest(&self.dir, &manifest)?;
         Ok(OpenRun {
             folder: self,
@@ -286,7 +290,8 @@ impl RunFolder {
 pub struct OpenRun {
     folder: RunFolder,
     manifest: Manifest,
-    committed: BTreeSet<usize>,
+    /// Committed parts: first document → end (exclusive).
+    committed: BTreeMap<usize, usize>,
 }
 
 impl OpenRun {
@@ -304,39 +309,50 @@ impl OpenRun {
         self.manifest.state == State::Finished
     }
 
-    pub fn is_committed(&self, chunk: usize) -> bool {
-        self.committed.contains(&chunk)
+    /// Whether document `index` (in the job's file order) is committed.
+    pub fn is_committed(&self, index: usize) -> bool {
+        self.committed
+            .range(..=index)
+            .next_back()
+            .is_some_and(|(_, &end)| index < end)
     }
 
-    /// Chunks committed so far.
+    /// Documents committed so far.
     pub fn committed(&self) -> usize {
-        self.committed.len()
+        self.committed.iter().map(|(first, end)| end - first).sum()
     }
 
-    /// Write one chunk's rows durably. Until this returns, nothing of the
-    /// chunk counts; on error nothing of it is left behind.
+    /// Write the rows of documents `first..first + documents.len()`
+    /// durably. Until this returns, nothing of them counts; on error
+    /// nothing of them is left behind.
     pub fn commit(
         &mut self,
-        chunk: usize,
+        first: usize,
         documents: &[DocumentRow],
         clauses: &[ClauseRow],
     ) -> Result<()> {
         let labels = self.labels()?;
-        let (docs_part, clauses_part) = part_paths(&self.folder.parts(), chunk);
+        let end = first + documents.len();
+        let (docs_part, clauses_part) = part_paths(&self.folder.parts(), first, end);
         let mut df = clauses_frame(clauses, &labels, &self.manifest.job.model)
             .map_err(polars_at(&clauses_part))?;
         write_part(&clauses_part, &mut df)?;
         let mut df = documents_frame(documents).map_err(polars_at(&docs_part))?;
         write_part(&docs_part, &mut df)?;
         sync_dir(&self.folder.parts())?;
-        self.committed.insert(chunk);
+        self.committed.insert(first, end);
         Ok(())
     }
 
-    /// The document rows of a committed chunk (to account for resumed work).
-    pub fn committed_documents(&self, chunk: usize) -> Result<Vec<DocumentRow>> {
-        let (docs_part, _) = part_paths(&self.folder.parts(), chunk);
-        document_rows(&read_frame(&docs_part)?, &docs_part)
+    /// The document rows of the parts that begin in `range` (to account
+    /// for resumed work), in document order.
+    pub fn committed_documents(&self, range: std::ops::Range<usize>) -> Result<Vec<DocumentRow>> {
+        let mut rows = Vec::new();
+        for (&first, &end) in self.committed.range(range) {
+            let (docs_part, _) = part_paths(&self.folder.parts(), first, end);
+            rows.extend(document_rows(&read_frame(&docs_part)?, &docs_part)?);
+        }
+        Ok(rows)
     }
 
     /// The document rows of the finished tables.
@@ -345,26 +361,26 @@ impl OpenRun {
         document_rows(&read_frame(&path)?, &path)
     }
 
-    /// Join the committed chunks into the final tables and mark the run
+    /// Join the committed parts into the final tables and mark the run
     /// finished. Returns the (documents, clauses) row counts.
     pub fn finish(mut self) -> Result<(usize, usize)> {
         if self.is_finished() {
             let m = &self.manifest;
             return Ok((m.documents.unwrap_or(0), m.clauses.unwrap_or(0)));
         }
-        let chunks = self.manifest.job.chunks();
-        if let Some(missing) = (0..chunks).find(|c| !self.committed.contains(c)) {
+        let files = self.manifest.job.files;
+        if let Some(missing) = (0..files).find(|&d| !self.is_committed(d)) {
             return Err(StoreError::Malformed {
                 path: self.folder.parts(),
-                message: format!("chunk {missing} of {chunks} was never committed"),
+                message: format!("document {missing} of {files} was never committed"),
             });
         }
         let dir = self.dir().to_path_buf();
         let labels = self.labels()?;
         let mut documents = TableWriter::create(&dir.join(DOCUMENTS_FILE), &documents_schema())?;
         let mut clauses = TableWriter::create(&dir.join(CLAUSES_FILE), &clauses_schema(&labels))?;
-        for chunk in 0..chunks {
-            let (docs_part, clauses_part) = part_paths(&self.folder.parts(), chunk);
+        for (&first, &end) in &self.committed {
+            let (docs_part, clauses_part) = part_paths(&self.folder.parts(), first, end);
             clauses.write(&read_frame(&clauses_part)?)?;
             documents.write(&read_frame(&docs_part)?)?;
         }
@@ -395,48 +411,66 @@ pub(crate) fn ensure_finished(dir: &Path) -> Result<()> {
     match read_manifest(dir)? {
         Some(m) if m.state == State::Running => {
             let parts = dir.join(PARTS_DIR);
-            let done = committed_chunks(&parts).map(|c| c.len()).unwrap_or(0);
+            let done = list_parts(&parts)
+                .map(|(committed, _)| committed.iter().map(|(f, e)| e - f).sum())
+                .unwrap_or(0);
             Err(StoreError::Unfinished {
                 dir: dir.to_path_buf(),
                 committed: done,
-                chunks: m.job.chunks(),
+                documents: m.job.files,
             })
         }
         _ => Ok(()),
     }
 }
 
-fn part_paths(parts: &Path, chunk: usize) -> (PathBuf, PathBuf) {
+fn part_paths(parts: &Path, first: usize, end: usize) -> (PathBuf, PathBuf) {
     (
-        parts.join(format!("{chunk:06}.{DOCUMENTS_FILE}")),
-        parts.join(format!("{chunk:06}.{CLAUSES_FILE}")),
+        parts.join(format!("{first:09}-{end:09}.{DOCUMENTS_FILE}")),
+        parts.join(format!("{first:09}-{end:09}.{CLAUSES_FILE}")),
     )
 }
 
-/// Chunks whose documents part exists; every other file in `parts` is a
-/// leftover of an interrupted commit and is removed.
-fn committed_chunks(parts: &Path) -> Result<BTreeSet<usize>> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| StoreError::Io { path, source }
+/// The document range a part's file name gives (`000000064-000000071.…`).
+fn part_range(name: &str) -> Option<(usize, usize)> {
+    let (first, end) = name.split('.').next()?.split_once('-')?;
+    let (first, end) = (first.parse().ok()?, end.parse().ok()?);
+    (first < end).then_some((first, end))
+}
+
+/// The committed parts in `parts` (their documents part exists) and every
+/// file name there.
+fn list_parts(parts: &Path) -> Result<(BTreeMap<usize, usize>, Vec<String>)> {
+    let io = |source| StoreError::Io {
+        path: parts.to_path_buf(),
+        source,
     };
     let docs_suffix = format!(".{DOCUMENTS_FILE}");
-    let mut committed = BTreeSet::new();
     let mut names = Vec::new();
-    for entry in fs::read_dir(parts).map_err(io(parts))? {
-        let name = entry.map_err(io(parts))?.file_name();
-        names.push(name.to_string_lossy().into_owned());
+    for entry in fs::read_dir(parts).map_err(io)? {
+        names.push(
+            entry
+                .map_err(io)?
+                .file_name()
+                .to_string_lossy()
+                .into_owned(),
+        );
     }
+    let committed = names
+        .iter()
+        .filter(|name| name.ends_with(&docs_suffix))
+        .filter_map(|name| part_range(name))
+        .collect();
+    Ok((committed, names))
+}
+
+/// The committed parts; every other file in `parts` is a leftover of an
+/// interrupted commit and is removed.
+fn committed_parts(parts: &Path) -> Result<BTreeMap<usize, usize>> {
+    let (committed, names) = list_parts(parts)?;
     for name in &names {
-        if let Some(chunk) = name.strip_suffix(&docs_suffix) {
-            if let Ok(n) = chunk.parse::<usize>() {
-                committed.insert(n);
-            }
-        }
-    }
-    for name in &names {
-        let chunk = name.split('.').next().and_then(|n| n.parse::<usize>().ok());
-        let kept = chunk.is_some_and(|c| committed.contains(&c)) && !name.ends_with(".tmp");
+        let kept = part_range(name).is_some_and(|(first, end)| committed.get(&first) == Some(&end))
+            && !name.ends_with(".tmp");
         if !kept {
             remove_if_present(&parts.join(name))?;
         }
@@ -600,6 +634,19 @@ mod tests {
         (vec![doc], vec![clause])
     }
 
+    /// Parts of any length: document 0, documents 1 and 2, document 3.
+    const PARTS: [(usize, usize); 3] = [(0, 1), (1, 3), (3, 4)];
+
+    fn rows_of(documents: std::ops::Range<usize>) -> (Vec<DocumentRow>, Vec<ClauseRow>) {
+        let (mut d, mut k) = (Vec::new(), Vec::new());
+        for c in documents {
+            let (dc, kc) = rows(c);
+            d.extend(dc);
+            k.extend(kc);
+        }
+        (d, k)
+    }
+
     fn files(dir: &Path, n: usize) -> Vec<PathBuf> {
         (0..n)
             .map(|i| {
@@ -620,17 +667,17 @@ mod tests {
     #[test]
     fn an_interrupted_run_resumes_and_ends_with_the_tables_of_a_clean_one() {
         let tmp = tempfile::tempdir().unwrap();
-        let inputs = files(tmp.path(), 6); // 3 chunks of 2
+        let inputs = files(tmp.path(), 4);
         let clean = tmp.path().join("clean");
         let mut run = RunFolder::claim(&clean)
             .unwrap()
             .begin(job(&inputs), false)
             .unwrap();
-        for c in 0..3 {
-            let (d, k) = rows(c);
-            run.commit(c, &d, &k).unwrap();
+        for (first, end) in PARTS {
+            let (d, k) = rows_of(first..end);
+            run.commit(first, &d, &k).unwrap();
         }
-        assert_eq!(run.finish().unwrap(), (3, 3));
+        assert_eq!(run.finish().unwrap(), (4, 4));
 
         // Killed after chunk 0, in the middle of writing chunk 1 and the
         // final tables. An open run cleans nothing up when dropped, so
@@ -643,14 +690,22 @@ mod tests {
         let (d, k) = rows(0);
         run.commit(0, &d, &k).unwrap();
         drop(run);
-        fs::write(out.join("_parts/000001.clauses.parquet"), "half").unwrap();
-        fs::write(out.join("_parts/000001.documents.parquet.tmp"), "half").unwrap();
+        fs::write(
+            out.join("_parts/000000001-000000003.clauses.parquet"),
+            "half",
+        )
+        .unwrap();
+        fs::write(
+            out.join("_parts/000000001-000000003.documents.parquet.tmp"),
+            "half",
+        )
+        .unwrap();
         fs::write(out.join("clauses.parquet.partial"), "half").unwrap();
         assert!(
             crate::LabeledRun::open(&out)
                 .unwrap_err()
                 .to_string()
-                .contains("1 of 3 chunks committed"),
+                .contains("1 of 4 documents committed"),
             "a reader is told the run is unfinished"
         );
 
@@ -659,11 +714,12 @@ mod tests {
             .begin(job(&inputs), false)
             .unwrap();
         assert!(run.is_committed(0) && !run.is_committed(1) && run.committed() == 1);
-        assert_eq!(run.committed_documents(0).unwrap(), rows(0).0);
-        for c in 1..3 {
-            let (d, k) = rows(c);
-            run.commit(c, &d, &k).unwrap();
-        }
+        assert_eq!(run.committed_documents(0..2).unwrap(), rows(0).0);
+        let (d, k) = rows_of(1..3);
+        run.commit(1, &d, &k).unwrap();
+        assert!(run.is_committed(2) && !run.is_committed(3) && run.committed() == 3);
+        let (d, k) = rows_of(3..4);
+        run.commit(3, &d, &k).unwrap();
         run.finish().unwrap();
         assert_eq!(finished_bytes(&out), finished_bytes(&clean));
         let mut left: Vec<_> = fs::read_dir(&out)
@@ -679,7 +735,7 @@ mod tests {
             .begin(job(&inputs), false)
             .unwrap();
         assert!(again.is_finished());
-        assert_eq!(again.finished_documents().unwrap().len(), 3);
+        assert_eq!(again.finished_documents().unwrap().len(), 4);
     }
 
     #[test]
