@@ -88,6 +88,24 @@ impl fmt::Display for Status {
 
 /// The sha256 of a file's bytes, lower-case hex: what the file holds,
 /// whatever it is called (two copies of one policy share it).
+/// The `lang` code (ISO 639-3) of English, the one language the shipped
+/// models read.
+pub const ENGLISH: &str = "eng";
+
+/// Whether a document's `lang` is English. A document in another language,
+/// or with no language to tell (numbers, emoji), is not: its labels are
+/// unreliable, and runs, reports and diffs say so.
+pub fn is_english(lang: Option<&str>) -> bool {
+    lang == Some(ENGLISH)
+}
+
+/// Whether a table's `lang` names a language other than English. Readers
+/// of finished tables (report, diff) flag these; an empty `lang` is not
+/// flagged there, since tables written before the column existed have none.
+pub fn is_other_language(lang: Option<&str>) -> bool {
+    lang.is_some_and(|l| l != ENGLISH)
+}
+
 pub fn content_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

@@ -115,6 +115,16 @@ pub struct PolicyVersion {
     pub status: String,
     pub error: Option<String>,
     pub n_clauses: usize,
+    /// The `lang` column: the language the text is in.
+    pub lang: Option<String>,
+}
+
+impl PolicyVersion {
+    /// A labeled version the model cannot read well: in another language
+    /// than English.
+    pub fn is_unreliable(&self) -> bool {
+        self.status == "ok" && policylens_core::is_other_language(self.lang.as_deref())
+    }
 }
 
 impl From<&DocumentRow> for PolicyVersion {
@@ -124,6 +134,7 @@ impl From<&DocumentRow> for PolicyVersion {
             status: d.status.clone(),
             error: d.error.clone(),
             n_clauses: d.n_clauses as usize,
+            lang: d.lang.clone(),
         }
     }
 }

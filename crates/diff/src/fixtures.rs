@@ -8,7 +8,7 @@ pub fn doc(id: &str, path: &str) -> DocumentRow {
         doc_id: id.into(),
         path: path.into(),
         format: None,
-        lang: None,
+        lang: Some(policylens_core::ENGLISH.into()),
         title: None,
         bytes: 0,
         sha256: None,

@@ -324,6 +324,22 @@ mod write_tests {
     }
 
     #[test]
+    fn a_version_not_in_english_is_flagged_in_the_summary() {
+        let old = run("a", &[("We collect e-mail.", &["collection"])]);
+        let mut new = run("b", &[("Nous collectons votre e-mail.", &["collection"])]);
+        new.documents[0].lang = Some("fra".into());
+        let summary = Diff::between(&old, &new).to_string();
+        assert!(
+            summary.contains("1 of 1 policies have a version not in English"),
+            "{summary}"
+        );
+        assert!(summary.contains("the new version is not in English (its language is `fra`)"));
+        assert!(!summary.contains("the old version is not"));
+        let english = Diff::between(&old, &old).to_string();
+        assert!(!english.contains("not in English"), "{english}");
+    }
+
+    #[test]
     fn changes_parquet_matches_the_schema_and_skips_unchanged_unless_asked() {
         let old = run(
             "a",

@@ -69,6 +69,18 @@ impl Display for Diff {
             total(ChangeKind::PolicyAdded),
             total(ChangeKind::PolicyRemoved),
         )?;
+        let unreliable = self
+            .policies
+            .iter()
+            .filter(|p| p.old.iter().chain(&p.new).any(PolicyVersion::is_unreliable))
+            .count();
+        if unreliable > 0 {
+            writeln!(
+                f,
+                "- warning: {unreliable} of {} policies have a version not in English; the model reads English only, so their labels and label changes are unreliable",
+                self.policies.len()
+            )?;
+        }
         for p in &self.policies {
             write!(f, "\n{p}")?;
         }
@@ -90,6 +102,15 @@ impl Display for PolicyDiff {
             ),
         };
         writeln!(f, "{} → {}\n", side(&self.old), side(&self.new))?;
+        for (name, v) in [("old", &self.old), ("new", &self.new)] {
+            if let Some(v) = v.as_ref().filter(|v| v.is_unreliable()) {
+                let lang = v.lang.as_deref().unwrap_or_default();
+                writeln!(
+                    f,
+                    "- **warning: the {name} version is not in English (its language is `{lang}`); the model reads English only, so its labels are unreliable**\n"
+                )?;
+            }
+        }
         if self.old.is_some() && self.new.is_some() {
             writeln!(f, "Clauses: {}.\n", counts(|k| self.count(k)))?;
         }

@@ -14,13 +14,6 @@ pub fn language_of(text: &str) -> Option<String> {
     whatlang::detect(&text[..end]).map(|info| info.lang().code().to_string())
 }
 
-/// Whether documents in `lang` are outside what the model reads.
-pub fn is_english(lang: Option<&str>) -> bool {
-    lang == Some(ENGLISH)
-}
-
-pub const ENGLISH: &str = "eng";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +37,12 @@ mod tests {
         );
         assert_eq!(of("1 2 3 4 5 6 7 8 9 10 11 12"), None);
         assert_eq!(of("🔒🍪📧 🔒🍪📧"), None);
-        assert!(is_english(Some("eng")) && !is_english(None) && !is_english(Some("fra")));
+        let english = |t: &str| policylens_core::is_english(of(t).as_deref());
+        assert!(english(
+            "We will never sell your personal information to anyone."
+        ));
+        assert!(
+            !english("Nous ne vendrons jamais vos données personnelles.") && !english("42 17 99")
+        );
     }
 }

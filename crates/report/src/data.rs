@@ -74,10 +74,7 @@ impl Coverage {
             .collect();
         let not_english = ok
             .iter()
-            .filter(|&&i| {
-                let lang = run.documents[i].lang.as_deref();
-                lang.is_some() && lang != Some("eng")
-            })
+            .filter(|&&i| policylens_core::is_other_language(run.documents[i].lang.as_deref()))
             .count();
         let row: HashMap<&str, usize> = ok
             .iter()
