@@ -110,9 +110,37 @@ impl Embedder {
     }
 }
 
+/// Windows of at most this many tokens are batched by tokens rather than
+/// by count: a batch of short windows (list items, table cells, headings
+/// cut into clauses) holds up to `batch_size` × this many tokens, since
+/// each encoder call has a fixed cost that tiny batches never repay.
+const SHORT_WINDOW_TOKENS: usize = 64;
+/// However short its windows, a batch holds at most `batch_size` × this.
+const MAX_SHORT_BATCHES: usize = 16;
+
+/// Sizes of consecutive batches over windows of ascending `lengths`:
+/// `batch_size` windows each, or more while they are short (see
+/// [`SHORT_WINDOW_TOKENS`]).
+fn batch_sizes(lengths: &[usize], batch_size: usize) -> Vec<usize> {
+    let budget = batch_size * SHORT_WINDOW_TOKENS;
+    let most = batch_size * MAX_SHORT_BATCHES;
+    let mut sizes = Vec::new();
+    let mut at = 0;
+    while at < lengths.len() {
+        let mut n = batch_size.min(lengths.len() - at);
+        // Ascending lengths: the last window of a batch is its longest.
+        while at + n < lengths.len() && n < most && (n + 1) * lengths[at + n] <= budget {
+            n += 1;
+        }
+        sizes.push(n);
+        at += n;
+    }
+    sizes
+}
+
 /// Run `f` over every window of every clause in length-sorted batches of
-/// `batch_size`; returns one output row per window in clause order, and
-/// each window's clause index.
+/// `batch_size` (more when short, see [`batch_sizes`]); returns one output
+/// row per window in clause order, and each window's clause index.
 pub fn run_windows(
     tokenizer: &ClauseTokenizer,
     clauses: &[TokenizedClause],
@@ -129,8 +157,12 @@ pub fn run_windows(
     }
     let mut order: Vec<usize> = (0..inputs.len()).collect();
     order.sort_by_key(|&i| inputs[i].len());
+    let lengths: Vec<usize> = order.iter().map(|&i| inputs[i].len()).collect();
     let mut rows: Vec<Option<Tensor>> = vec![None; inputs.len()];
-    for chunk in order.chunks(batch_size.max(1)) {
+    let mut at = 0;
+    for size in batch_sizes(&lengths, batch_size.max(1)) {
+        let chunk = &order[at..at + size];
+        at += size;
         let batch: Vec<Vec<u32>> = chunk
             .iter()
             .map(|&i| std::mem::take(&mut inputs[i]))
@@ -451,6 +483,21 @@ fn model_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_windows_are_batched_by_tokens_and_long_ones_by_count() {
+        // 1,000 windows of 6 tokens, then 100 of 200.
+        let lengths: Vec<usize> = [vec![6; 1000], vec![200; 100]].concat();
+        let sizes = batch_sizes(&lengths, 32);
+        // 32 × 64 tokens of 6-token windows: 341 per batch; the 200-token
+        // windows 32 per batch.
+        assert_eq!(sizes, [341, 341, 318, 32, 32, 32, 4]);
+        // At most 16 batches' worth however short.
+        assert_eq!(batch_sizes(&[1; 2000], 32)[0], 512);
+        // Windows of 64 tokens or more: batch_size each, as before.
+        assert_eq!(batch_sizes(&[64; 100], 32), [32, 32, 32, 4]);
+        assert_eq!(batch_sizes(&[], 32), Vec::<usize>::new());
+    }
     use crate::testing::write_tiny_model;
 
     fn tiny(max_tokens: usize) -> (tempfile::TempDir, Classifier) {
