@@ -139,8 +139,9 @@ fn batch_sizes(lengths: &[usize], batch_size: usize) -> Vec<usize> {
 }
 
 /// Run `f` over every window of every clause in length-sorted batches of
-/// `batch_size` (more when short, see [`batch_sizes`]); returns one output
-/// row per window in clause order, and each window's clause index.
+/// `batch_size` (more when short, see [`batch_sizes`]), each distinct window
+/// once; returns one output row per window in clause order, and each
+/// window's clause index.
 pub fn run_windows(
     tokenizer: &ClauseTokenizer,
     clauses: &[TokenizedClause],
@@ -155,24 +156,50 @@ pub fn run_windows(
             owner.push(ci);
         }
     }
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
-    order.sort_by_key(|&i| inputs[i].len());
-    let lengths: Vec<usize> = order.iter().map(|&i| inputs[i].len()).collect();
-    let mut rows: Vec<Option<Tensor>> = vec![None; inputs.len()];
+    // Identical windows are run once: a clause repeated 100,000 times in
+    // one field, or a heading of one word, has few distinct windows.
+    let (mut distinct, slot) = distinct_windows(inputs);
+    let mut order: Vec<usize> = (0..distinct.len()).collect();
+    order.sort_by_key(|&i| distinct[i].len());
+    let lengths: Vec<usize> = order.iter().map(|&i| distinct[i].len()).collect();
+    let mut rows: Vec<Option<Tensor>> = vec![None; distinct.len()];
     let mut at = 0;
     for size in batch_sizes(&lengths, batch_size.max(1)) {
         let chunk = &order[at..at + size];
         at += size;
         let batch: Vec<Vec<u32>> = chunk
             .iter()
-            .map(|&i| std::mem::take(&mut inputs[i]))
+            .map(|&i| std::mem::take(&mut distinct[i]))
             .collect();
         let out = f(&batch)?;
         for (j, &i) in chunk.iter().enumerate() {
             rows[i] = Some(out.get(j)?);
         }
     }
-    Ok((rows.into_iter().flatten().collect(), owner))
+    let rows = slot
+        .into_iter()
+        .map(|i| rows[i].clone().expect("every distinct window was run"))
+        .collect();
+    Ok((rows, owner))
+}
+
+/// The distinct windows of `inputs`, in order of first appearance, and for
+/// each input the index of its distinct window.
+fn distinct_windows(inputs: Vec<Vec<u32>>) -> (Vec<Vec<u32>>, Vec<usize>) {
+    let mut first: std::collections::HashMap<Vec<u32>, usize> = Default::default();
+    let mut distinct = Vec::new();
+    let slot = inputs
+        .into_iter()
+        .map(|w| match first.get(&w) {
+            Some(&i) => i,
+            None => {
+                first.insert(w.clone(), distinct.len());
+                distinct.push(w);
+                distinct.len() - 1
+            }
+        })
+        .collect();
+    (distinct, slot)
 }
 
 /// How a model turns windows into label probabilities.
@@ -483,6 +510,14 @@ fn model_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_windows_are_run_once_and_every_window_gets_its_row() {
+        let (distinct, slot) =
+            distinct_windows(vec![vec![1, 2], vec![3], vec![1, 2], vec![3], vec![4]]);
+        assert_eq!(distinct, [vec![1, 2], vec![3], vec![4]]);
+        assert_eq!(slot, [0, 1, 0, 1, 2]);
+    }
 
     #[test]
     fn short_windows_are_batched_by_tokens_and_long_ones_by_count() {
