@@ -47,11 +47,20 @@ pub struct ClauseRow {
     pub labels: Vec<String>,
 }
 
+/// Rows are gathered into row groups of about this many bytes (in memory)
+/// before they are written, so that a table joined from many small commits
+/// is laid out (and compresses) as if written in a few large batches.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+/// ... or of this many rows, whichever comes first.
+const ROW_GROUP_ROWS: usize = 1 << 17;
+
 /// One Parquet file written batch by batch under a temporary name.
 pub struct TableWriter {
     path: PathBuf,
     partial: PathBuf,
     writer: BatchedWriter<File>,
+    /// Rows not yet written: the next row group.
+    pending: Option<DataFrame>,
     rows: usize,
 }
 
@@ -73,6 +82,7 @@ impl TableWriter {
             path: path.to_path_buf(),
             partial,
             writer,
+            pending: None,
             rows: 0,
         })
     }
@@ -82,8 +92,30 @@ impl TableWriter {
             return Ok(());
         }
         self.rows += df.height();
+        let pending = match &mut self.pending {
+            Some(p) => {
+                p.vstack_mut(df).map_err(|source| StoreError::Polars {
+                    path: self.partial.clone(),
+                    source,
+                })?;
+                p
+            }
+            None => self.pending.insert(df.clone()),
+        };
+        if pending.height() >= ROW_GROUP_ROWS || pending.estimated_size() >= ROW_GROUP_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Write the pending rows as one row group.
+    fn flush(&mut self) -> Result<()> {
+        let Some(mut df) = self.pending.take() else {
+            return Ok(());
+        };
+        df.rechunk_mut();
         self.writer
-            .write_batch(df)
+            .write_batch(&df)
             .map_err(|source| StoreError::Polars {
                 path: self.partial.clone(),
                 source,
@@ -92,7 +124,8 @@ impl TableWriter {
 
     /// Close the file, sync it and move it to its final name. Returns the
     /// row count.
-    pub fn finish(self) -> Result<usize> {
+    pub fn finish(mut self) -> Result<usize> {
+        self.flush()?;
         self.writer.finish().map_err(|source| StoreError::Polars {
             path: self.partial.clone(),
             source,
@@ -250,6 +283,27 @@ impl OutputWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_small_batches_make_one_row_group() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t.parquet");
+        let labels = LabelSet::new(["a", "b"]).unwrap();
+        let mut w = TableWriter::create(&path, &crate::clauses_schema(&labels)).unwrap();
+        for i in 0..200 {
+            w.write(&clauses_frame(&[clause(i)], &labels, "m").unwrap())
+                .unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), 200);
+        let mut reader = ParquetReader::new(File::open(&path).unwrap());
+        assert_eq!(reader.get_metadata().unwrap().row_groups.len(), 1);
+        let df = reader.finish().unwrap();
+        assert_eq!(df.height(), 200);
+        assert_eq!(
+            df.column("position").unwrap().u32().unwrap().get(199),
+            Some(199)
+        );
+    }
 
     fn clause(i: u32) -> ClauseRow {
         ClauseRow {
