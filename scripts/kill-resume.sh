@@ -24,7 +24,11 @@ sleep "$kill_after"
 kill -9 "$pid" 2>/dev/null && echo "killed after ${kill_after} s" || echo "run ended before the kill"
 wait "$pid" 2>/dev/null || true
 echo "left after the kill: $(ls "$work/killed" | tr '\n' ' ')"
-echo "committed chunks: $(ls "$work/killed/_parts" 2>/dev/null | grep -c 'documents.parquet$' || true)"
+# Parts are named FIRST-END.documents.parquet (documents FIRST to END-1).
+parts=$(ls "$work/killed/_parts" 2>/dev/null | grep 'documents.parquet$' || true)
+docs=0
+for p in $parts; do r=${p%%.*}; docs=$((docs + 10#${r#*-} - 10#${r%-*})); done
+echo "committed: $(echo "$parts" | grep -c . || true) parts, $docs documents"
 
 t2=$(date +%s.%N)
 "$bin" label "$input" -o "$work/killed" "$@" --quiet 2>&1 | grep -E '^resumed|holds this run' || true
