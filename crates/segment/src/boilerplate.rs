@@ -128,6 +128,33 @@ const COOKIE_WORDS: &[&str] = &[
     "cc",
 ];
 
+/// `class` words naming content a reader expands: accordions, collapsible
+/// sections, tab panes, FAQ answers, "read more" parts.
+const COLLAPSED_WORDS: &[&str] = &[
+    "accordion",
+    "collapse",
+    "collapsible",
+    "collapsed",
+    "expandable",
+    "expander",
+    "disclosure",
+    "panel",
+    "tabpanel",
+    "pane",
+    "faq",
+    "answer",
+    "readmore",
+];
+
+/// Whether a `class` names collapsed content (see [`COLLAPSED_WORDS`]).
+pub fn names_collapsed_content(class: Option<&str>) -> bool {
+    class.is_some_and(|c| {
+        words_of(c)
+            .iter()
+            .any(|w| COLLAPSED_WORDS.contains(&w.as_str()))
+    })
+}
+
 /// What the `class` and `id` of an element say about it, weakest first:
 /// of several words, the strongest mark counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

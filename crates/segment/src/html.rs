@@ -28,9 +28,10 @@ pub fn segment_html(html: &str) -> Segmented {
         .find(|n| element(*n).is_some_and(|e| e.name() == "body"))
         .unwrap_or_else(|| doc.tree.root());
 
+    let toggled = toggled_ids(body);
     let mut dropped: HashSet<NodeId> = body
         .descendants()
-        .filter(|n| element(*n).is_some_and(always_dropped))
+        .filter(|n| always_dropped(*n, &toggled))
         .map(|n| n.id())
         .collect();
     let stats = measure(body, &dropped);
@@ -74,20 +75,65 @@ fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// Elements no reader sees. Inline `display:none` is deliberately not among
-/// the signs: collapsed sections and tabs of a policy are hidden that way
-/// until clicked (on OPP-115, dropping them costs 1.6 points of word recall
-/// for 0.3 of precision).
-fn always_dropped(el: &Element) -> bool {
+/// Elements no reader sees, even by clicking. Collapsed content is not among
+/// them: accordion answers, tab panels and "read more" sections are hidden
+/// until a reader opens them, by inline `display:none` (on OPP-115,
+/// dropping those costs 1.6 points of word recall for 0.3 of precision) or
+/// by `hidden`/`aria-hidden` with a control that toggles them (see
+/// [`is_collapsed_content`]); what such panels hold is then judged like any
+/// other element (a hidden menu, modal or consent dialog is still furniture).
+fn always_dropped(node: NodeRef<Node>, toggled: &HashSet<&str>) -> bool {
+    let Some(el) = element(node) else {
+        return false;
+    };
+    if el.name() == "button" && is_disclosure_title(node, el) {
+        return false;
+    }
     if boilerplate::ALWAYS_DROPPED_TAGS.contains(&el.name()) {
         return true;
     }
-    if el.attr("hidden").is_some() || el.attr("aria-hidden").is_some_and(|v| v.trim() == "true") {
+    let hidden =
+        el.attr("hidden").is_some() || el.attr("aria-hidden").is_some_and(|v| v.trim() == "true");
+    if hidden && !is_collapsed_content(el, toggled) {
         return true;
     }
     el.attr("role").is_some_and(|role| {
         boilerplate::ALWAYS_DROPPED_ROLES.contains(&role.trim().to_lowercase().as_str())
     })
+}
+
+/// Ids that a control on the page opens or closes (`aria-controls`).
+fn toggled_ids<'a>(body: NodeRef<'a, Node>) -> HashSet<&'a str> {
+    body.descendants()
+        .filter_map(|n| element(n)?.attr("aria-controls"))
+        .flat_map(str::split_whitespace)
+        .collect()
+}
+
+/// A hidden element a reader can open: a panel some control toggles, a tab
+/// panel or accordion region, `hidden="until-found"`, or an element whose
+/// `class` names it collapsed content (`accordion`, `collapse`, `faq`, ...).
+fn is_collapsed_content(el: &Element, toggled: &HashSet<&str>) -> bool {
+    let role = el.attr("role").map(|r| r.trim().to_lowercase());
+    el.attr("hidden").is_some_and(|v| v.trim() == "until-found")
+        || el.id().is_some_and(|id| toggled.contains(id))
+        || matches!(role.as_deref(), Some("tabpanel" | "region"))
+        || boilerplate::names_collapsed_content(el.attr("class"))
+}
+
+/// A button that opens collapsed content and whose text is its title (an
+/// accordion question): it expands something, is no tab, and sits in a
+/// heading or reads as more than a control's word or two ("Menu", "More").
+fn is_disclosure_title(node: NodeRef<Node>, el: &Element) -> bool {
+    let toggles = el.attr("aria-expanded").is_some() || el.attr("aria-controls").is_some();
+    if !toggles || el.attr("role").is_some_and(|r| r.trim() == "tab") {
+        return false;
+    }
+    let in_heading = node
+        .ancestors()
+        .any(|a| element(a).is_some_and(|e| is_heading(e.name())));
+    let text = text_of(node);
+    in_heading || (text.split_whitespace().count() >= 3 && !boilerplate::is_control_text(&text))
 }
 
 /// Non-whitespace characters under an element, and how many of them are link text.
@@ -953,6 +999,77 @@ mod tests {
 </div>
 <footer><p>© 2024 Acme Inc. All rights reserved.</p><a href="/terms">Terms</a></footer>
 </body></html>"##;
+
+    /// A modern privacy page: a menu that opens by a button, accordion
+    /// questions in buttons with hidden answers (Radix/Next.js-style
+    /// markup), tabs with hidden panels, `<details>`, a "read more" section,
+    /// and a cookie dialog opened by a "Cookie settings" button.
+    const COLLAPSED: &str = r##"<html><head><title>Privacy Policy</title></head><body>
+<header><button aria-expanded="false" aria-controls="site-menu">Menu</button>
+<div id="site-menu" hidden><a href="/">Home</a> <a href="/pricing">Pricing</a> <a href="/blog">Blog</a></div></header>
+<main>
+<h1>Privacy Policy</h1>
+<p>This policy explains how Acme handles personal data when you use our services and website.</p>
+<h3 data-orientation="vertical"><button type="button" aria-controls="radix-r1" aria-expanded="false" data-state="closed">What data do we collect?</button></h3>
+<div data-state="closed" id="radix-r1" hidden role="region"><p>We collect your name, email address and the prompts you submit to our models.</p></div>
+<div class="accordion-item"><button class="accordion-trigger" aria-expanded="false">How long do we keep it?</button>
+<div class="accordion-panel" aria-hidden="true"><p>We keep account data for as long as your account is open and delete logs after 30 days.</p></div></div>
+<div role="tablist"><button role="tab" aria-selected="true" aria-controls="eea">EEA</button><button role="tab" aria-controls="us">United States</button></div>
+<div role="tabpanel" id="eea"><p>If you are in the EEA you may ask us to erase your personal data.</p></div>
+<div role="tabpanel" id="us" hidden><p>California residents may request to know the categories of personal information we sell.</p></div>
+<details><summary>Security</summary><p>We encrypt your data in transit and at rest.</p></details>
+<div hidden="until-found"><p>We may update this policy and will notify you by email of material changes.</p></div>
+<div class="icon" aria-hidden="true">★</div>
+<p>Questions? Write to privacy@acme.example.</p>
+</main>
+<button aria-controls="cookie-dialog" aria-expanded="false">Cookie settings</button>
+<div id="cookie-dialog" role="dialog" aria-modal="true" hidden><h2>Your cookie choices</h2><p>We use cookies to personalise content and ads. You can accept or reject them.</p><button>Accept all</button><button>Reject all</button></div>
+</body></html>"##;
+
+    #[test]
+    fn collapsed_answers_tabs_and_details_are_kept_with_their_titles() {
+        let seg = segment_html(COLLAPSED);
+        let all = texts(&seg).join("\n");
+        for kept in [
+            "We collect your name, email address and the prompts",
+            "delete logs after 30 days",
+            "ask us to erase your personal data",
+            "California residents may request",
+            "We encrypt your data",
+            "notify you by email of material changes",
+            "privacy@acme.example",
+        ] {
+            assert!(all.contains(kept), "{kept:?} missing from {all}");
+        }
+        let collect = seg
+            .clauses
+            .iter()
+            .find(|c| c.text.contains("prompts you submit"))
+            .unwrap();
+        assert_eq!(
+            collect.heading_path(),
+            "Privacy Policy > What data do we collect?"
+        );
+        assert_offsets(&seg);
+    }
+
+    #[test]
+    fn hidden_menus_dialogs_and_icons_stay_out() {
+        let seg = segment_html(COLLAPSED);
+        let all = texts(&seg).join("\n");
+        for dropped in [
+            "Pricing",
+            "Menu",
+            "Cookie settings",
+            "Your cookie choices",
+            "personalise content and ads",
+            "Accept all",
+            "★",
+            "United States",
+        ] {
+            assert!(!all.contains(dropped), "{dropped:?} kept in {all}");
+        }
+    }
 
     #[test]
     fn hundreds_of_line_breaks_in_a_row_are_one_paragraph_break() {
