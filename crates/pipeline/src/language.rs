@@ -6,12 +6,44 @@ const SAMPLE_CHARS: usize = 20_000;
 
 /// The ISO 639-3 code of `text`'s language (`eng`, `fra`, `ara`, `cmn`, ...),
 /// or `None` when it holds no language to tell (numbers, emoji, symbols).
+///
+/// whatlang alone misreads short English ("We collect your email address to
+/// send you our newsletter." comes out Portuguese); when its guess is not
+/// reliable, text of which at least a quarter of the words are English
+/// function words is English.
 pub fn language_of(text: &str) -> Option<String> {
     let end = text
         .char_indices()
         .nth(SAMPLE_CHARS)
         .map_or(text.len(), |(at, _)| at);
-    whatlang::detect(&text[..end]).map(|info| info.lang().code().to_string())
+    let sample = &text[..end];
+    let info = whatlang::detect(sample)?;
+    if !info.is_reliable() && english_share(sample) >= 0.25 {
+        return Some(policylens_core::ENGLISH.to_string());
+    }
+    Some(info.lang().code().to_string())
+}
+
+/// English words common in any English prose and rare as words elsewhere.
+const ENGLISH_FUNCTION_WORDS: &[&str] = &[
+    "the", "and", "of", "to", "in", "is", "are", "we", "you", "your", "our", "us", "it", "its",
+    "that", "this", "for", "with", "from", "by", "on", "or", "as", "be", "may", "will", "can",
+    "not", "if", "any", "which", "who", "when", "how", "what", "about", "have", "has", "do",
+    "does", "at", "an", "they", "their", "these", "such", "other", "all", "more", "than",
+];
+
+/// The share of `text`'s words that are English function words.
+fn english_share(text: &str) -> f64 {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphabetic() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let english = words
+        .iter()
+        .filter(|w| ENGLISH_FUNCTION_WORDS.contains(&w.as_str()))
+        .count();
+    english as f64 / words.len().max(1) as f64
 }
 
 #[cfg(test)]
@@ -36,6 +68,19 @@ mod tests {
             Some("cmn")
         );
         assert_eq!(of("1 2 3 4 5 6 7 8 9 10 11 12"), None);
+        // Short English that whatlang alone takes for Portuguese or French.
+        for short in [
+            "We collect your email address to send you our newsletter. ",
+            "We collect your data. ",
+            "We never sell it.",
+        ] {
+            assert_eq!(of(short).as_deref(), Some("eng"), "{short}");
+        }
+        assert_eq!(of("Nous vendons vos données.").as_deref(), Some("fra"));
+        assert_eq!(
+            of("Recolhemos o seu endereço de e-mail.").as_deref(),
+            Some("por")
+        );
         assert_eq!(of("🔒🍪📧 🔒🍪📧"), None);
         let english = |t: &str| policylens_core::is_english(of(t).as_deref());
         assert!(english(
