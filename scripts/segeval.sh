@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Segmentation quality on OPP-115: word recall/precision and clause-boundary
 # agreement of `policylens-segment` against the sanitized policies annotators saw.
-# Usage: scripts/segeval.sh [OPP115_DIR]   (default ../shared/data/opp115)
+# Usage: scripts/segeval.sh [OPP115_DIR [RENDERED_DIR]]   (default ../shared/data/opp115)
+# RENDERED_DIR: text renderings of the pages (scripts/render-opp115.sh), segmented as text.
 # SEGEVAL_VERBOSE=1 also prints, per policy, the word runs only one side has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec cargo run --release -p policylens-segment --example opp115_segeval -- "${1:-../shared/data/opp115}"
+exec cargo run --release -p policylens-segment --example opp115_segeval -- "${1:-../shared/data/opp115}" ${2:+"$2"}

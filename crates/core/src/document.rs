@@ -106,6 +106,28 @@ pub fn is_other_language(lang: Option<&str>) -> bool {
     lang.is_some_and(|l| l != ENGLISH)
 }
 
+/// English words common in any English prose and rare as words elsewhere.
+const ENGLISH_FUNCTION_WORDS: &[&str] = &[
+    "the", "and", "of", "to", "in", "is", "are", "we", "you", "your", "our", "us", "it", "its",
+    "that", "this", "for", "with", "from", "by", "on", "or", "as", "be", "may", "will", "can",
+    "not", "if", "any", "which", "who", "when", "how", "what", "about", "have", "has", "do",
+    "does", "at", "an", "they", "their", "these", "such", "other", "all", "more", "than",
+];
+
+/// The share of `text`'s words that are English function words.
+pub fn english_share(text: &str) -> f64 {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphabetic() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let english = words
+        .iter()
+        .filter(|w| ENGLISH_FUNCTION_WORDS.contains(&w.as_str()))
+        .count();
+    english as f64 / words.len().max(1) as f64
+}
+
 pub fn content_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

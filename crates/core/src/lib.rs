@@ -25,7 +25,7 @@ mod labels;
 
 pub use catalogue::{is_practice_name, Label};
 pub use document::{
-    clause_id, content_sha256, doc_id_of, is_english, is_other_language, path_bytes, slice_chars,
-    Clause, Document, Format, Segmented, Status, ENGLISH,
+    clause_id, content_sha256, doc_id_of, english_share, is_english, is_other_language, path_bytes,
+    slice_chars, Clause, Document, Format, Segmented, Status, ENGLISH,
 };
 pub use labels::{LabelError, LabelSet, Scores, Thresholds};

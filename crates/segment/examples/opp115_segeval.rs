@@ -11,9 +11,11 @@
 //!   boundary (where a clause's heading or text starts) and a segment boundary
 //!   are compared at aligned word positions only.
 //!
-//! Usage: `cargo run --release -p policylens-segment --example opp115_segeval -- DIR`
+//! Usage: `cargo run --release -p policylens-segment --example opp115_segeval -- DIR [RENDERED]`
 //! where DIR holds `original_policies/` and `sanitized_policies/` (see
-//! `scripts/segeval.sh`).
+//! `scripts/segeval.sh`). With RENDERED, a folder of `NAME.txt` renderings
+//! of the pages (`scripts/render-opp115.sh`: w3m, lynx, html2text), those
+//! are segmented as the text files they are instead of the HTML.
 
 use policylens_core::{Format, Segmented};
 use similar::{capture_diff_slices, Algorithm, DiffOp};
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
             .nth(1)
             .unwrap_or_else(|| "../shared/data/opp115".into()),
     );
+    let rendered = std::env::args().nth(2).map(PathBuf::from);
     let originals = dir.join("original_policies");
     let sanitized = dir.join("sanitized_policies");
     let (Ok(orig_entries), Ok(san_entries)) =
@@ -78,8 +81,12 @@ fn main() -> ExitCode {
             skipped.push(format!("{name} (no sanitized file)"));
             continue;
         };
+        let (input, format) = match &rendered {
+            Some(r) => (r.join(name.replace(".html", ".txt")), Format::Text),
+            None => (page.clone(), Format::Html),
+        };
         let text =
-            match policylens_read::read_source(page).and_then(|s| policylens_read::decode(&s)) {
+            match policylens_read::read_source(&input).and_then(|s| policylens_read::decode(&s)) {
                 Ok(text) => text,
                 Err(err) => {
                     skipped.push(format!("{err}"));
@@ -90,7 +97,7 @@ fn main() -> ExitCode {
             skipped.push(format!("{} (unreadable)", truth_path.display()));
             continue;
         };
-        let seg = policylens_segment::segment(Format::Html, &text);
+        let seg = policylens_segment::segment(format, &text);
         let row = compare(name, &seg, &String::from_utf8_lossy(&truth));
         if verbose {
             dump(&row.name, &seg, &String::from_utf8_lossy(&truth));
@@ -136,8 +143,14 @@ fn main() -> ExitCode {
     ] {
         let mut sorted: Vec<&Row> = rows.iter().collect();
         sorted.sort_by(|a, b| key(a).total_cmp(&key(b)));
-        println!("\nworst 10 by {what}:\n{header}");
-        for r in sorted.iter().take(10) {
+        // SEGEVAL_ALL=1: every policy, not the worst 10.
+        let shown = if std::env::var_os("SEGEVAL_ALL").is_some() {
+            rows.len()
+        } else {
+            10
+        };
+        println!("\nworst {shown} by {what}:\n{header}");
+        for r in sorted.iter().take(shown) {
             println!("{}", line(r));
         }
     }

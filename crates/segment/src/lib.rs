@@ -15,6 +15,7 @@
 
 mod blocks;
 mod boilerplate;
+mod chrome;
 mod documents;
 mod html;
 mod markdown;
@@ -149,11 +150,12 @@ mod samples {
             "{}",
             lead_in.heading_path()
         );
-        // The page's closing labels are kept as its last clause, not lost;
-        // the link menus under them are dropped.
+        // The page's footer (its labels and link menus) is chrome: the
+        // last clause is the policy's last list item.
         assert_eq!(
             seg.clauses.last().map(|c| c.text.as_str()),
-            Some("System theme\nCompany\nWebsite")
+            Some("- Hugging Face SAS | All of the above | France")
         );
+        assert!(!seg.text.contains("System theme"), "{}", seg.text);
     }
 }

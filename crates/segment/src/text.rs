@@ -2,6 +2,7 @@
 
 use crate::blocks::{assemble, normalize, Block};
 use crate::boilerplate;
+use crate::chrome;
 use policylens_core::Segmented;
 
 /// A heading line is at most this many words.
@@ -20,6 +21,14 @@ const MAX_HEADING_WORDS: usize = 12;
 pub fn segment_text(text: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_text", bytes = text.len()).entered();
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text: String = text.lines().filter_map(chrome::dumped_line).fold(
+        String::with_capacity(text.len()),
+        |mut out, (line, _)| {
+            out.push_str(&line);
+            out.push('\n');
+            out
+        },
+    );
     let mut blocks = Vec::new();
     let mut seen_text = false;
     for para in paragraphs(&text) {
@@ -39,6 +48,7 @@ pub fn segment_text(text: &str) -> Segmented {
         push_paragraph(&para, &mut blocks);
         seen_text |= blocks.len() > before;
     }
+    let blocks = crate::documents::keep_privacy_documents(chrome::trim_to_content(blocks));
     let title = blocks.iter().find_map(|b| match b {
         Block::Heading { text, .. } => Some(text.clone()),
         _ => None,
