@@ -82,6 +82,10 @@ fn main() -> ExitCode {
             continue;
         };
         let (input, format) = match &rendered {
+            // SEGEVAL_MARKDOWN=1: the renderings are Markdown (html2text's).
+            Some(r) if std::env::var_os("SEGEVAL_MARKDOWN").is_some() => {
+                (r.join(name.replace(".html", ".txt")), Format::Markdown)
+            }
             Some(r) => (r.join(name.replace(".html", ".txt")), Format::Text),
             None => (page.clone(), Format::Html),
         };

@@ -21,6 +21,9 @@ const MENU_MIN_ITEMS: usize = 3;
 /// Headings and label lines kept above the first prose paragraph (a title,
 /// a section, "Last updated: …").
 const LEADING_BLOCKS: usize = 3;
+/// Below this share of English function words a text is not English and
+/// is not trimmed (English policies have 0.2-0.4, others under 0.06).
+const DOCUMENT_ENGLISH_SHARE: f64 = 0.1;
 /// Prose has at least this share of English function words (running English
 /// about two in five; menus, headline lists and leftover markup almost none).
 const PROSE_ENGLISH_SHARE: f64 = 0.15;
@@ -146,14 +149,23 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         .into_iter()
         .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t)))
         .collect();
-    // Prose in English (sentences with function words; "Refresh (86400
-    // sec) … Advertisement . * *" is none), or a contact line ("… you may
-    // contact us at x@y.com"). Text in other languages has none, and is
-    // left whole.
+    // Text in another language has no English prose to anchor on: left whole.
+    let all: String = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Paragraph(t) | Block::ListItem { text: t, .. } => Some(t.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if english_share(&all) < DOCUMENT_ENGLISH_SHARE {
+        return blocks;
+    }
+    // Prose in English: sentences with function words ("Refresh (86400
+    // sec) … Advertisement . * *" is none).
     let prose = |b: &Block| match b {
         Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
-            (boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE)
-                || (t.contains('@') && t.split_whitespace().count() >= 5)
+            boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE
         }
         _ => false,
     };
@@ -174,12 +186,16 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         })
         .last()
         .unwrap_or(first);
-    // Below the last: its list when it leads one in, a date or address line.
+    // Below the last: its list when it leads one in, then a contact line
+    // ("… contact us at x@y.com") or a date or address line.
     let list = trailing_list(&blocks[last..]);
     let lines = blocks[last + 1 + list..]
         .iter()
         .take(TRAILING_LINES)
-        .take_while(|b| matches!(b, Block::Paragraph(t) if is_label_line(t) && t.contains(|c: char| c.is_ascii_digit() || c == '@')))
+        .take_while(|b| {
+            matches!(b, Block::Paragraph(t) if t.contains('@')
+                || (is_label_line(t) && t.contains(|c: char| c.is_ascii_digit())))
+        })
         .count();
     let end = last + 1 + list + lines;
     let menus = menu_runs(&blocks[start..end]);
@@ -371,6 +387,20 @@ mod tests {
         assert!(!is_consent_banner(
             "By continuing to use the site you agree to our use of cookies."
         ));
+    }
+
+    #[test]
+    fn text_in_another_language_is_left_whole() {
+        let blocks = vec![
+            item("Accueil"),
+            item("Contact"),
+            item("Emplois"),
+            heading("Protection des données personnelles"),
+            para("Orange s'engage à faire de la protection de vos données une priorité."),
+            para("Pour toute question, écrivez à dpo@orange.example ou par courrier."),
+            item("Mentions légales"),
+        ];
+        assert_eq!(trim_to_content(blocks.clone()), blocks);
     }
 
     #[test]
