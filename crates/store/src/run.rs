@@ -26,7 +26,7 @@
 
 use crate::read::{document_rows, read_frame};
 use crate::schema::{clauses_schema, documents_schema, CLAUSES_FILE, DOCUMENTS_FILE};
-use crate::write::{clauses_frame, documents_frame, ClauseRow, DocumentRow, TableWriter};
+use crate::write::{clauses_frame, documents_frame, ClauseRow, DocumentRow, Recorded, TableWriter};
 use crate::{Result, StoreError};
 use polars::prelude::*;
 use policylens_core::{path_bytes, LabelSet};
@@ -483,14 +483,15 @@ fn committed_parts(parts: &Path) -> Result<BTreeMap<usize, usize>> {
 fn write_part(path: &Path, df: &mut DataFrame) -> Result<()> {
     let tmp = path.with_extension("parquet.tmp");
     let written = (|| {
-        let mut file = File::create(&tmp).map_err(|source| StoreError::Io {
+        let file = File::create(&tmp).map_err(|source| StoreError::Io {
             path: tmp.clone(),
             source,
         })?;
+        let (mut file, first_error) = Recorded::new(file);
         ParquetWriter::new(&mut file)
             .with_compression(ParquetCompression::Zstd(None))
             .finish(df)
-            .map_err(polars_at(&tmp))?;
+            .map_err(|source| first_error.explain(&tmp, source))?;
         file.sync_all().map_err(|source| StoreError::Io {
             path: tmp.clone(),
             source,

@@ -54,11 +54,77 @@ const ROW_GROUP_BYTES: usize = 64 << 20;
 /// ... or of this many rows, whichever comes first.
 const ROW_GROUP_ROWS: usize = 1 << 17;
 
+/// A file that remembers the operating system's first write error: polars
+/// reports a failed write as a damaged file ("Invalid thrift: transport
+/// error"), and the user needs to read "No space left on device".
+pub(crate) struct Recorded {
+    file: File,
+    error: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+/// Where a [`Recorded`] file keeps its first error.
+#[derive(Clone, Default)]
+pub(crate) struct FirstError(std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>);
+
+impl FirstError {
+    /// `source` as met writing `path`: the OS error underneath when there
+    /// was one, else polars' own.
+    pub(crate) fn explain(&self, path: &Path, source: PolarsError) -> StoreError {
+        match self.0.lock().ok().and_then(|mut e| e.take()) {
+            Some(io) => StoreError::Io {
+                path: path.to_path_buf(),
+                source: io,
+            },
+            None => StoreError::Polars {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
+impl Recorded {
+    pub(crate) fn new(file: File) -> (Self, FirstError) {
+        let first = FirstError::default();
+        let file = Self {
+            file,
+            error: first.0.clone(),
+        };
+        (file, first)
+    }
+
+    fn record<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            if let Ok(mut slot) = self.error.lock() {
+                slot.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        r
+    }
+
+    pub(crate) fn sync_all(&self) -> std::io::Result<()> {
+        self.file.sync_all()
+    }
+}
+
+impl std::io::Write for Recorded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.file.write(buf);
+        self.record(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.file.flush();
+        self.record(r)
+    }
+}
+
 /// One Parquet file written batch by batch under a temporary name.
 pub struct TableWriter {
     path: PathBuf,
     partial: PathBuf,
-    writer: BatchedWriter<File>,
+    writer: BatchedWriter<Recorded>,
+    first_error: FirstError,
     /// Rows not yet written: the next row group.
     pending: Option<DataFrame>,
     rows: usize,
@@ -71,17 +137,16 @@ impl TableWriter {
             path: partial.clone(),
             source,
         })?;
+        let (file, first_error) = Recorded::new(file);
         let writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
             .batched(schema)
-            .map_err(|source| StoreError::Polars {
-                path: partial.clone(),
-                source,
-            })?;
+            .map_err(|source| first_error.explain(&partial, source))?;
         Ok(Self {
             path: path.to_path_buf(),
             partial,
             writer,
+            first_error,
             pending: None,
             rows: 0,
         })
@@ -116,20 +181,16 @@ impl TableWriter {
         df.rechunk_mut();
         self.writer
             .write_batch(&df)
-            .map_err(|source| StoreError::Polars {
-                path: self.partial.clone(),
-                source,
-            })
+            .map_err(|source| self.first_error.explain(&self.partial, source))
     }
 
     /// Close the file, sync it and move it to its final name. Returns the
     /// row count.
     pub fn finish(mut self) -> Result<usize> {
         self.flush()?;
-        self.writer.finish().map_err(|source| StoreError::Polars {
-            path: self.partial.clone(),
-            source,
-        })?;
+        self.writer
+            .finish()
+            .map_err(|source| self.first_error.explain(&self.partial, source))?;
         File::open(&self.partial)
             .and_then(|f| f.sync_all())
             .map_err(|source| StoreError::Io {
@@ -283,6 +344,23 @@ impl OutputWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_reported_as_such_not_as_a_damaged_file() {
+        let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+            println!("skipping: /dev/full is not available");
+            return;
+        };
+        let labels = LabelSet::new(["a", "b"]).unwrap();
+        let mut df =
+            clauses_frame(&(0..2000).map(clause).collect::<Vec<_>>(), &labels, "m").unwrap();
+        let (mut file, first_error) = Recorded::new(full);
+        let err = ParquetWriter::new(&mut file).finish(&mut df).unwrap_err();
+        let err = first_error.explain(Path::new("/dev/full"), err);
+        assert!(matches!(err, StoreError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("No space left on device"), "{err}");
+    }
 
     #[test]
     fn many_small_batches_make_one_row_group() {
