@@ -6,9 +6,13 @@
 //! Two passes, both on what any text shows. [`dumped_line`] drops lines that
 //! are never policy text (a list of URLs, `[ ]` form fields, a copyright
 //! line, "Back to top") and strips lynx's `[12]` link markers, counting them.
-//! [`trim_to_content`] then keeps the stretch of blocks from the first prose
-//! paragraph (with the headings right above it) to the last, and drops
-//! menu-like runs of short items inside it that no lead-in introduces.
+//! [`trim_to_content`] then keeps the stretch of blocks from the first
+//! English prose paragraph (with the title and date lines right above it)
+//! to the last (with the list it leads in and a contact or date line
+//! below), and drops cookie banners and menu-like runs of short items that
+//! no lead-in introduces. Text in another language has no English prose to
+//! anchor on and is left whole. Used by `segment_text` only: on Markdown it
+//! cut real policy text (see docs/segmentation.md).
 
 use crate::blocks::Block;
 use crate::boilerplate;
