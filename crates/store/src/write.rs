@@ -59,7 +59,7 @@ const ROW_GROUP_ROWS: usize = 1 << 17;
 /// error"), and the user needs to read "No space left on device".
 pub(crate) struct Recorded {
     file: File,
-    error: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+    first: FirstError,
 }
 
 /// Where a [`Recorded`] file keeps its first error.
@@ -88,14 +88,14 @@ impl Recorded {
         let first = FirstError::default();
         let file = Self {
             file,
-            error: first.0.clone(),
+            first: first.clone(),
         };
         (file, first)
     }
 
     fn record<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
         if let Err(e) = &r {
-            if let Ok(mut slot) = self.error.lock() {
+            if let Ok(mut slot) = self.first.0.lock() {
                 slot.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
             }
         }
