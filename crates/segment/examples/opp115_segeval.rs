@@ -16,6 +16,12 @@
 //! `scripts/segeval.sh`). With RENDERED, a folder of `NAME.txt` renderings
 //! of the pages (`scripts/render-opp115.sh`: w3m, lynx, html2text), those
 //! are segmented as the text files they are instead of the HTML.
+//!
+//! `SEGEVAL_AS_IS=1` with RENDERED scores each `NAME.txt` as it is, without
+//! segmenting it: its words are the words compared, on the same pages and
+//! with the same means, so a main-content extractor's output
+//! (`scripts/extractors/compare.sh`) is measured as it stands. An empty file
+//! counts (recall and precision 0); boundaries do not apply and show as `-`.
 
 use policylens_core::{Format, Segmented};
 use similar::{capture_diff_slices, Algorithm, DiffOp};
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(|| "../shared/data/opp115".into()),
     );
     let rendered = std::env::args().nth(2).map(PathBuf::from);
+    let as_is = rendered.is_some() && std::env::var_os("SEGEVAL_AS_IS").is_some();
     let originals = dir.join("original_policies");
     let sanitized = dir.join("sanitized_policies");
     let (Ok(orig_entries), Ok(san_entries)) =
@@ -89,19 +96,35 @@ fn main() -> ExitCode {
             Some(r) => (r.join(name.replace(".html", ".txt")), Format::Text),
             None => (page.clone(), Format::Html),
         };
-        let text =
-            match policylens_read::read_source(&input).and_then(|s| policylens_read::decode(&s)) {
-                Ok(text) => text,
-                Err(err) => {
-                    skipped.push(format!("{err}"));
-                    continue;
-                }
-            };
+        let read = if as_is {
+            // Read plainly: an empty output is the extractor's answer, not a skip.
+            std::fs::read(&input)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .map_err(|e| format!("{}: {e}", input.display()))
+        } else {
+            policylens_read::read_source(&input)
+                .and_then(|s| policylens_read::decode(&s))
+                .map_err(|e| e.to_string())
+        };
+        let text = match read {
+            Ok(text) => text,
+            Err(err) => {
+                skipped.push(err);
+                continue;
+            }
+        };
         let Ok(truth) = std::fs::read(truth_path) else {
             skipped.push(format!("{} (unreadable)", truth_path.display()));
             continue;
         };
-        let seg = policylens_segment::segment(format, &text);
+        let seg = if as_is {
+            Segmented {
+                text,
+                ..Segmented::default()
+            }
+        } else {
+            policylens_segment::segment(format, &text)
+        };
         let row = compare(name, &seg, &String::from_utf8_lossy(&truth));
         if verbose {
             dump(&row.name, &seg, &String::from_utf8_lossy(&truth));
@@ -115,7 +138,8 @@ fn main() -> ExitCode {
     }
 
     println!(
-        "OPP-115 segmentation vs sanitized policies: {} policies in {:.1}s",
+        "OPP-115 {} vs sanitized policies: {} policies in {:.1}s",
+        if as_is { "text as is" } else { "segmentation" },
         rows.len(),
         elapsed.as_secs_f64()
     );
@@ -127,24 +151,34 @@ fn main() -> ExitCode {
         "policy", "ours", "theirs", "claus", "segs", "recall", "prec", "bnd-P", "bnd-R"
     );
     let line = |r: &Row| {
+        let [clauses, bp, br] = if as_is {
+            ["-".to_string(), "-".into(), "-".into()]
+        } else {
+            [
+                r.clauses.to_string(),
+                format!("{:.3}", r.bp),
+                format!("{:.3}", r.br),
+            ]
+        };
         format!(
-            "{:<44} {:>6} {:>6} {:>6} {:>6} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+            "{:<44} {:>6} {:>6} {:>6} {:>6} {:>6.3} {:>6.3} {:>6} {:>6}",
             r.name.chars().take(44).collect::<String>(),
             r.ours,
             r.theirs,
-            r.clauses,
+            clauses,
             r.segments,
             r.recall,
             r.precision,
-            r.bp,
-            r.br
+            bp,
+            br
         )
     };
-    for (what, key) in [
+    let orders = [
         ("recall", (|r: &Row| r.recall) as fn(&Row) -> f64),
         ("precision", |r: &Row| r.precision),
         ("boundary F1", |r: &Row| f1(r.bp, r.br)),
-    ] {
+    ];
+    for (what, key) in orders.into_iter().take(if as_is { 2 } else { 3 }) {
         let mut sorted: Vec<&Row> = rows.iter().collect();
         sorted.sort_by(|a, b| key(a).total_cmp(&key(b)));
         // SEGEVAL_ALL=1: every policy, not the worst 10.
@@ -175,18 +209,22 @@ fn main() -> ExitCode {
         median(|r| r.precision),
         rows.iter().filter(|r| r.precision < 0.8).count()
     );
-    println!(
-        "  boundary P/R/F1 {:.3} / {:.3} / {:.3}",
-        bp,
-        br,
-        mean(|r| f1(r.bp, r.br))
-    );
-    println!(
-        "  (F1 of means {:.3}; clauses {:.0} vs segments {:.0} per policy)",
-        f1(bp, br),
-        mean(|r| r.clauses as f64),
-        mean(|r| r.segments as f64)
-    );
+    if as_is {
+        println!("  boundary P/R/F1 - (not segmented)");
+    } else {
+        println!(
+            "  boundary P/R/F1 {:.3} / {:.3} / {:.3}",
+            bp,
+            br,
+            mean(|r| f1(r.bp, r.br))
+        );
+        println!(
+            "  (F1 of means {:.3}; clauses {:.0} vs segments {:.0} per policy)",
+            f1(bp, br),
+            mean(|r| r.clauses as f64),
+            mean(|r| r.segments as f64)
+        );
+    }
     ExitCode::SUCCESS
 }
 
