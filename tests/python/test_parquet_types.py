@@ -28,6 +28,8 @@ DOCUMENTS = {
     "path": STRING,
     "format": STRING,
     "lang": STRING,
+    "kind": STRING,
+    "kind_score": F32,
     "title": STRING,
     "bytes": U64,
     "sha256": STRING,

@@ -3,7 +3,7 @@
 use crate::ModelArgs;
 use anyhow::Result;
 use clap::Args;
-use policylens_pipeline::{RunOptions, Summary};
+use policylens_pipeline::{Kind, RunOptions, Summary};
 use policylens_store::RunFolder;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,12 @@ pub struct LabelArgs {
     /// Files larger than this many bytes get status `too_large` and are not read.
     #[arg(long, default_value_t = policylens_pipeline::DEFAULT_MAX_FILE_BYTES)]
     max_file_bytes: u64,
+    /// Label only pages of this kind (repeatable): privacy_policy,
+    /// cookie_policy, terms, other. Every document's kind is recorded in
+    /// `documents.parquet` (`kind`, `kind_score`); a page of another kind
+    /// gets status `other_kind` and no clauses. By default every kind is labeled.
+    #[arg(long = "kind", value_name = "KIND")]
+    kinds: Vec<Kind>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -47,6 +53,12 @@ pub fn run(args: LabelArgs) -> Result<ExitCode> {
         progress: !args.quiet,
         overwrite: args.overwrite,
         max_file_bytes: args.max_file_bytes,
+        kinds: {
+            let mut k = args.kinds;
+            k.sort();
+            k.dedup();
+            k
+        },
     };
     let s = policylens_pipeline::run(&args.inputs, folder, &classifier, &opts)?;
     report(&s, &args.out);
@@ -78,6 +90,13 @@ fn report(s: &Summary, out: &std::path::Path) {
         .map(|(k, v)| format!("{k}: {v}"))
         .collect();
     eprintln!("documents by status: {}", statuses.join(", "));
+    if !s.by_kind.is_empty() {
+        let kinds: Vec<String> = s.by_kind.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        eprintln!(
+            "documents by kind (`kind` in documents.parquet): {}",
+            kinds.join(", ")
+        );
+    }
     for f in &s.failures {
         eprintln!("  failed: {f}");
     }

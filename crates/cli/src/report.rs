@@ -20,6 +20,10 @@ pub struct ReportArgs {
     /// Coverage matrix rows per page.
     #[arg(long, default_value_t = 50)]
     pub page_size: usize,
+    /// Count pages of every kind (`kind` in documents.parquet: terms,
+    /// cookie policies, other pages), not only privacy policies.
+    #[arg(long)]
+    pub all_kinds: bool,
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
@@ -29,6 +33,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let opts = ReportOptions {
         title: args.title,
         page_size: args.page_size,
+        all_kinds: args.all_kinds,
         ..Default::default()
     };
     let bytes = write_report(&run, &opts, &out)?;

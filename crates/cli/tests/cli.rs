@@ -50,6 +50,15 @@ fn strings(df: &DataFrame, col: &str) -> Vec<String> {
         .collect()
 }
 
+/// The last component of a `path` column value.
+fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// `label INPUTS... -o TMP/out --model M --quiet EXTRA...` with a tiny random
 /// model M written into `tmp`: the run, and the output folder.
 fn label_with_a_tiny_model(tmp: &Path, inputs: &[&Path], extra: &[&str]) -> (Output, PathBuf) {
@@ -158,13 +167,7 @@ fn label_writes_both_tables_with_a_row_for_every_input() {
     assert_eq!(paths, sorted, "deterministic order");
     let status: Vec<(String, String)> = paths
         .iter()
-        .map(|p| {
-            Path::new(p)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|p| file_name(p))
         .zip(strings(&docs, "status"))
         .collect();
     for (file, want) in [
@@ -360,14 +363,7 @@ fn hostile_inputs_get_a_row_each_and_do_not_stop_the_run() {
         .into_iter()
         .zip(strings(&docs, "status"))
         .zip(strings(&docs, "error"))
-        .map(|((p, s), e)| {
-            let name = Path::new(&p)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (name, s, e)
-        })
+        .map(|((p, s), e)| (file_name(&p), s, e))
         .collect();
     let status: Vec<(&str, &str)> = rows
         .iter()
@@ -1195,6 +1191,112 @@ fn add_label_extends_a_fine_tuned_model_and_label_uses_it() {
             .any(|w| w == ["collection", "biometrics", "contact"]),
         "{names:?}"
     );
+}
+
+#[test]
+fn every_page_gets_a_kind_and_kind_keeps_only_the_kinds_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pages = tmp.path().join("pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    for f in [
+        "acme-fitness.html",
+        "lumen-photos.md",
+        "corner-bookshop.txt",
+    ] {
+        std::fs::copy(repo().join("datasets/examples").join(f), pages.join(f)).unwrap();
+    }
+    let fixtures = repo().join("crates/kind/tests/fixtures");
+    for f in ["news-article.html", "terms-of-service.md"] {
+        std::fs::copy(fixtures.join(f), pages.join(f)).unwrap();
+    }
+    let kinds_of = |out: &Path| {
+        let docs = read(&out.join("documents.parquet"));
+        let names: Vec<String> = strings(&docs, "path")
+            .iter()
+            .map(|p| file_name(p))
+            .collect();
+        let rows: Vec<(String, String, String, u32)> = names
+            .into_iter()
+            .zip(strings(&docs, "kind"))
+            .zip(strings(&docs, "status"))
+            .zip(
+                docs.column("n_clauses")
+                    .unwrap()
+                    .u32()
+                    .unwrap()
+                    .into_no_null_iter(),
+            )
+            .map(|(((n, k), s), c)| (n, k, s, c))
+            .collect();
+        let scores = docs.column("kind_score").unwrap().f32().unwrap();
+        assert!(scores
+            .iter()
+            .all(|s| s.is_some_and(|s| s > 0.25 && s <= 1.0)));
+        (rows, strings(&docs, "doc_id"))
+    };
+
+    let (run, out) = label_with_a_tiny_model(tmp.path(), &[&pages], &["--kind", "privacy_policy"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("documents by kind"), "{stderr}");
+    let (rows, ids) = kinds_of(&out);
+    let summary: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(n, k, s, _)| (n.as_str(), k.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("acme-fitness.html", "privacy_policy", "ok"),
+            ("corner-bookshop.txt", "privacy_policy", "ok"),
+            ("lumen-photos.md", "privacy_policy", "ok"),
+            ("news-article.html", "other", "other_kind"),
+            ("terms-of-service.md", "terms", "other_kind"),
+        ]
+    );
+    assert_eq!(rows[3].3, 0, "a page left out has no clauses");
+    let clauses = read(&out.join("clauses.parquet"));
+    let clause_docs = strings(&clauses, "doc_id");
+    assert!(!clause_docs.contains(&ids[3]) && !clause_docs.contains(&ids[4]));
+    assert!(clause_docs.contains(&ids[0]));
+
+    // The same folder without --kind is another job: refused, naming why.
+    let model = tmp.path().join("tiny-model");
+    let again = policylens(&[
+        "label",
+        pages.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("--kind"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // By default every page is labeled, and its kind recorded.
+    let all = tmp.path().join("all");
+    succeed(&[
+        "label",
+        pages.to_str().unwrap(),
+        "-o",
+        all.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let (rows, ids) = kinds_of(&all);
+    assert!(rows.iter().all(|r| r.2 == "ok" && r.3 > 0), "{rows:?}");
+    assert_eq!(rows[3].1, "other");
+    assert!(strings(&read(&all.join("clauses.parquet")), "doc_id").contains(&ids[3]));
 }
 
 /// The shipped model on the bundled examples.

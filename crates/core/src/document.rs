@@ -63,6 +63,9 @@ pub enum Status {
     Unsupported,
     /// Larger than the run's per-file limit (`--max-file-bytes`); not read.
     TooLarge,
+    /// Read and segmented, but of a kind of page (`kind`) the run was not
+    /// asked to label (`--kind`): its clauses are neither scored nor written.
+    OtherKind,
 }
 
 impl Status {
@@ -76,6 +79,7 @@ impl Status {
             Status::Malformed => "malformed",
             Status::Unsupported => "unsupported",
             Status::TooLarge => "too_large",
+            Status::OtherKind => "other_kind",
         }
     }
 }

@@ -9,6 +9,8 @@ pub fn doc(id: &str, path: &str) -> DocumentRow {
         path: path.into(),
         format: None,
         lang: Some(policylens_core::ENGLISH.into()),
+        kind: None,
+        kind_score: None,
         title: None,
         bytes: 0,
         sha256: None,

@@ -29,6 +29,7 @@ pub use versions::{is_labeled_run, open_or_label, Opened};
 use indicatif::{ProgressBar, ProgressStyle};
 use policylens_classify::Classifier;
 use policylens_core::{clause_id, is_english, Status};
+pub use policylens_kind::Kind;
 use policylens_store::{ClauseRow, DocumentRow, Job, OpenRun, RunFolder, StoreError};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -85,6 +86,9 @@ pub struct RunOptions {
     pub overwrite: bool,
     /// Files larger than this get status `too_large` and are not read.
     pub max_file_bytes: u64,
+    /// Label only documents of these kinds (the others get status
+    /// `other_kind`); empty labels every kind.
+    pub kinds: Vec<Kind>,
 }
 
 impl Default for RunOptions {
@@ -94,6 +98,7 @@ impl Default for RunOptions {
             progress: true,
             overwrite: false,
             max_file_bytes: policylens_read::DEFAULT_MAX_FILE_BYTES,
+            kinds: Vec::new(),
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct Summary {
     pub already_finished: bool,
     /// Documents by status (`ok`, `empty`, `binary`, ...).
     pub by_status: BTreeMap<String, usize>,
+    /// Documents with text, by kind of page (`privacy_policy`, `terms`, ...).
+    pub by_kind: BTreeMap<String, usize>,
     /// One line per failed document: path and reason.
     pub failures: Vec<String>,
     /// One line per labeled document whose text had to be repaired.
@@ -135,24 +142,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Documents that yielded no clauses for a reason other than their kind.
     pub fn failed(&self) -> usize {
-        self.documents
-            - self
-                .by_status
-                .get(Status::Ok.as_str())
-                .copied()
-                .unwrap_or(0)
+        let count = |s: Status| self.by_status.get(s.as_str()).copied().unwrap_or(0);
+        self.documents - count(Status::Ok) - count(Status::OtherKind)
     }
 
     /// Count a document row: its status, its failure, its clauses.
     fn account(&mut self, doc: &DocumentRow) {
         *self.by_status.entry(doc.status.clone()).or_default() += 1;
+        if let Some(kind) = &doc.kind {
+            *self.by_kind.entry(kind.clone()).or_default() += 1;
+        }
         if doc.status == Status::Ok.as_str() && !is_english(doc.lang.as_deref()) {
             let lang = doc.lang.clone().unwrap_or_else(|| "none".into());
             *self.not_english.entry(lang).or_default() += 1;
         }
         if let Some(e) = &doc.error {
-            if doc.status == Status::Ok.as_str() {
+            if doc.status == Status::Ok.as_str() || doc.status == Status::OtherKind.as_str() {
                 self.warnings.push(e.clone());
             } else {
                 self.failures.push(e.clone());
@@ -181,7 +188,8 @@ pub fn run(
         &paths,
         opts.chunk_documents,
         opts.max_file_bytes,
-    );
+    )
+    .with_kinds(opts.kinds.iter().map(|k| k.to_string()).collect());
     let mut open = out.begin(job, opts.overwrite)?;
     let mut summary = Summary {
         documents: paths.len(),
@@ -229,7 +237,7 @@ pub fn run(
         let t = Instant::now();
         let prepared: Vec<Prepared> = pending
             .par_iter()
-            .map(|&d| prepare(&paths[d], classifier, opts.max_file_bytes))
+            .map(|&d| prepare(&paths[d], classifier, opts.max_file_bytes, &opts.kinds))
             .collect();
         summary.prepare += t.elapsed();
         let mut prepared = prepared.into_iter();
@@ -435,6 +443,8 @@ impl Prepared {
             path: self.document.path.display().to_string(),
             format: self.format_name,
             lang: self.lang,
+            kind: self.kind.map(|v| v.kind.to_string()),
+            kind_score: self.kind.map(|v| v.score),
             title: self.document.title,
             bytes: self.document.bytes,
             sha256: self.document.sha256,

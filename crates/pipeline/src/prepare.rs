@@ -2,8 +2,10 @@
 
 use policylens_classify::{Classifier, TokenizedClause};
 use policylens_core::{doc_id_of, Clause, Document, Format, Segmented, Status};
+use policylens_kind::{Kind, KindModel, Verdict};
 use policylens_read::{decode_text, read_source_within, Source, DEFAULT_MAX_FILE_BYTES};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// A document made ready for inference, or marked with why it is not.
 pub struct Prepared {
@@ -15,6 +17,9 @@ pub struct Prepared {
     pub clause_ids: Vec<Option<String>>,
     /// The language of its text ([`language_of`](crate::language_of)).
     pub lang: Option<String>,
+    /// What kind of page it is; `None` for a clause table (clauses, not a
+    /// page) and for a file that yielded no text.
+    pub kind: Option<Verdict>,
 }
 
 /// A file read, decoded and cut into clauses: everything before the model.
@@ -73,6 +78,7 @@ impl Prepared {
             tokens: Vec::new(),
             clause_ids: Vec::new(),
             lang: None,
+            kind: None,
         }
     }
 }
@@ -132,13 +138,54 @@ pub fn segment_file_within(path: &Path, max_bytes: u64) -> Result<SegmentedFile,
     })
 }
 
-/// Read (at most `max_bytes`), decode, segment and tokenize one file. Never
-/// fails: problems become the document's status and error message.
-pub fn prepare(path: &Path, classifier: &Classifier, max_bytes: u64) -> Prepared {
+/// Read (at most `max_bytes`), decode, segment, tell the kind of and
+/// tokenize one file. A page whose kind is not in `kinds` (when not empty)
+/// is not tokenized: its status is `other_kind` and it has no clauses.
+/// Never fails: problems become the document's status and error message.
+pub fn prepare(path: &Path, classifier: &Classifier, max_bytes: u64, kinds: &[Kind]) -> Prepared {
     let _span = tracing::debug_span!("prepare", path = %path.display()).entered();
-    match segment_isolated(path, max_bytes) {
-        Ok(file) => tokenize(path, file, classifier),
-        Err(f) => Prepared::failed(path, f),
+    let file = match segment_isolated(path, max_bytes) {
+        Ok(file) => file,
+        Err(f) => return Prepared::failed(path, f),
+    };
+    let kind = (!file.format.is_clause_table()).then(|| kind_model().classify(&file.segmented));
+    let mut prepared = match kind {
+        Some(v) if !kinds.is_empty() && !kinds.contains(&v.kind) => other_kind(path, file),
+        _ => tokenize(path, file, classifier),
+    };
+    prepared.kind = kind;
+    prepared
+}
+
+/// The bundled document-kind model, loaded once.
+fn kind_model() -> &'static KindModel {
+    static MODEL: OnceLock<KindModel> = OnceLock::new();
+    MODEL.get_or_init(KindModel::bundled)
+}
+
+/// A page the run was not asked to label: listed with its text, no clauses.
+fn other_kind(path: &Path, file: SegmentedFile) -> Prepared {
+    let format = file.format;
+    Prepared {
+        document: Document {
+            id: file.id,
+            sha256: Some(file.sha256),
+            path: path.to_path_buf(),
+            format,
+            bytes: file.bytes,
+            title: file.segmented.title.clone(),
+            status: Status::OtherKind,
+            error: file.warning,
+        },
+        format_name: Some(format.as_str().to_string()),
+        lang: crate::language_of(&file.segmented.text),
+        segmented: Segmented {
+            clauses: Vec::new(),
+            ..file.segmented
+        },
+        tokens: Vec::new(),
+        clause_ids: Vec::new(),
+        kind: None,
     }
 }
 
@@ -209,6 +256,7 @@ fn tokenize(path: &Path, file: SegmentedFile, classifier: &Classifier) -> Prepar
         segmented,
         tokens,
         clause_ids,
+        kind: None,
     }
 }
 

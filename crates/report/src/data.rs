@@ -21,6 +21,11 @@ use policylens_store::{ClauseRow, LabeledRun};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// The kind of page (`kind` in documents.parquet) a report counts by default.
+const PRIVACY_POLICY: &str = "privacy_policy";
+/// The status of a page `label --kind` left out.
+pub(crate) const OTHER_KIND: &str = "other_kind";
+
 /// Bumped when the blob's layout changes.
 pub const DATA_VERSION: u32 = 1;
 
@@ -30,7 +35,9 @@ pub struct Coverage {
     pub labels: Vec<String>,
     /// Indices into `labels` of the practices flagged when missing.
     pub core: Vec<usize>,
-    /// Indices into `run.documents` of the readable (`ok`) policies.
+    /// Indices into `run.documents` of the readable (`ok`) policies: of
+    /// kind `privacy_policy` unless the report counts every kind (runs
+    /// written before `kind` existed count every document).
     pub ok: Vec<usize>,
     /// For each readable policy, clauses predicted with each label.
     pub counts: Vec<Vec<u32>>,
@@ -38,6 +45,9 @@ pub struct Coverage {
     pub disclosed: Vec<usize>,
     /// Documents per status, every status.
     pub by_status: BTreeMap<String, usize>,
+    /// Documents not counted because they are not privacy policies (and
+    /// were labeled, or left out by `label --kind`), by kind.
+    pub other_kinds: BTreeMap<String, usize>,
     /// Readable documents whose `lang` names a language other than English
     /// (the model reads English only; runs without the column count none).
     pub not_english: usize,
@@ -69,9 +79,24 @@ impl Coverage {
         for d in &run.documents {
             *by_status.entry(d.status.clone()).or_insert(0) += 1;
         }
-        let ok: Vec<usize> = (0..run.documents.len())
-            .filter(|&i| run.documents[i].status == "ok")
-            .collect();
+        let mut other_kinds = BTreeMap::new();
+        let mut ok = Vec::new();
+        for (i, d) in run.documents.iter().enumerate() {
+            let kind = d.kind.as_deref().unwrap_or("unknown");
+            if d.status == OTHER_KIND {
+                *other_kinds.entry(kind.to_string()).or_insert(0) += 1;
+                continue;
+            }
+            if d.status != "ok" {
+                continue;
+            }
+            match d.kind.as_deref() {
+                Some(k) if k != PRIVACY_POLICY && !opts.all_kinds => {
+                    *other_kinds.entry(k.to_string()).or_insert(0) += 1
+                }
+                _ => ok.push(i),
+            }
+        }
         let not_english = ok
             .iter()
             .filter(|&&i| policylens_core::is_other_language(run.documents[i].lang.as_deref()))
@@ -108,6 +133,7 @@ impl Coverage {
             counts,
             disclosed,
             by_status,
+            other_kinds,
             not_english,
             clauses,
             missing_core,

@@ -1,7 +1,7 @@
 //! The static part of the page: the template filled with the assets, the
 //! totals, the prevalence chart (SVG), the failed documents and the blob.
 
-use crate::data::{blob, hues, title_of, Coverage};
+use crate::data::{blob, hues, title_of, Coverage, OTHER_KIND};
 use crate::ReportOptions;
 use policylens_store::LabeledRun;
 use std::fmt::Write;
@@ -103,7 +103,7 @@ fn totals(cov: &Coverage) -> String {
     let failed: Vec<String> = cov
         .by_status
         .iter()
-        .filter(|(s, _)| *s != "ok")
+        .filter(|(s, _)| *s != "ok" && *s != OTHER_KIND)
         .map(|(s, n)| format!("{} {}", escape(s), thousands(*n)))
         .collect();
     let core: Vec<&str> = cov.core.iter().map(|&j| cov.labels[j].as_str()).collect();
@@ -124,6 +124,17 @@ fn totals(cov: &Coverage) -> String {
                 } else {
                     format!("failed: {}", failed.join(", "))
                 };
+                if !cov.other_kinds.is_empty() {
+                    let kinds: Vec<String> = cov
+                        .other_kinds
+                        .iter()
+                        .map(|(k, n)| format!("{} {}", escape(k), thousands(*n)))
+                        .collect();
+                    note.push_str(&format!(
+                        "; not counted, as not privacy policies: {} (<code>--all-kinds</code> counts them)",
+                        kinds.join(", ")
+                    ));
+                }
                 if cov.not_english > 0 {
                     note.push_str(&format!(
                         "; {} not in English (the model reads English only: their labels are unreliable)",
@@ -199,7 +210,11 @@ fn chart(cov: &Coverage) -> String {
 }
 
 fn failed(run: &LabeledRun) -> String {
-    let bad: Vec<_> = run.documents.iter().filter(|d| d.status != "ok").collect();
+    let bad: Vec<_> = run
+        .documents
+        .iter()
+        .filter(|d| d.status != "ok" && d.status != OTHER_KIND)
+        .collect();
     if bad.is_empty() {
         return String::new();
     }

@@ -40,6 +40,9 @@ pub struct ReportOptions {
     /// ([`Label::is_core_practice`]). Those not in the run's label set are
     /// ignored; if none is, every label counts as core.
     pub core: Vec<String>,
+    /// Count pages of every kind (`kind` in documents.parquet), not only
+    /// privacy policies.
+    pub all_kinds: bool,
 }
 
 impl Default for ReportOptions {
@@ -48,6 +51,7 @@ impl Default for ReportOptions {
             title: None,
             page_size: 50,
             core: core_practices(),
+            all_kinds: false,
         }
     }
 }

@@ -18,6 +18,8 @@ fn small_run(dir: &Path) -> LabeledRun {
         path: format!("policies/{id}.html"),
         format: Some("html".into()),
         lang: None,
+        kind: None,
+        kind_score: None,
         title: title.map(String::from),
         bytes: 100,
         sha256: None,
@@ -253,4 +255,69 @@ fn readable_policies_not_in_english_are_flagged() {
         html.contains("1 not in English (the model reads English only"),
         "the readable card says so"
     );
+}
+
+#[test]
+fn only_privacy_policies_are_counted_unless_every_kind_is_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labels = LabelSet::new(["collection"]).unwrap();
+    let doc = |id: &str, kind: &str, status: &str, n: u32| DocumentRow {
+        doc_id: id.into(),
+        path: format!("{id}.md"),
+        format: Some("markdown".into()),
+        lang: Some("eng".into()),
+        kind: Some(kind.into()),
+        kind_score: Some(0.9),
+        title: None,
+        bytes: 10,
+        sha256: None,
+        n_clauses: n,
+        status: status.into(),
+        error: None,
+        text: None,
+    };
+    let clause = |d: &str| ClauseRow {
+        doc_id: d.into(),
+        clause_id: format!("{d}-0"),
+        position: 0,
+        heading: None,
+        text: "We collect email.".into(),
+        char_start: 0,
+        char_end: 17,
+        n_tokens: 5,
+        n_windows: 1,
+        scores: Scores(vec![0.9]),
+        labels: vec!["collection".into()],
+    };
+    let mut w = OutputWriter::create(tmp.path(), &labels, "tiny@abc").unwrap();
+    w.write_documents(&[
+        doc("pp", "privacy_policy", "ok", 1),
+        doc("tos", "terms", "ok", 1),
+        doc("news", "other", "other_kind", 0),
+    ])
+    .unwrap();
+    w.write_clauses(&[clause("pp"), clause("tos")]).unwrap();
+    w.finish().unwrap();
+    let run = LabeledRun::open(tmp.path()).unwrap();
+
+    let by_default = Coverage::of(&run, &ReportOptions::default());
+    assert_eq!(by_default.ok, [0], "only the privacy policy is counted");
+    assert_eq!(by_default.clauses, 1);
+    assert_eq!(by_default.other_kinds.get("terms"), Some(&1));
+    assert_eq!(by_default.other_kinds.get("other"), Some(&1));
+    let html = render(&run, &ReportOptions::default());
+    assert!(html.contains("not counted, as not privacy policies: other 1, terms 1"));
+    assert!(
+        html.contains("none failed"),
+        "a page left out by kind did not fail"
+    );
+    assert!(!html.contains("id=\"failed\""));
+
+    let every = ReportOptions {
+        all_kinds: true,
+        ..Default::default()
+    };
+    let all = Coverage::of(&run, &every);
+    assert_eq!(all.ok, [0, 1]);
+    assert_eq!(all.clauses, 2);
 }

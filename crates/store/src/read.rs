@@ -157,6 +157,11 @@ pub(crate) fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentR
     };
     let sha256 = optional("sha256")?;
     let lang = optional("lang")?;
+    let kind = optional("kind")?;
+    let kind_score: Vec<Option<f32>> = match df.column("kind_score") {
+        Ok(c) => c.f32().map_err(pe(path))?.iter().collect(),
+        Err(_) => vec![None; df.height()],
+    };
     let n_clauses: Vec<u32> = numbers(df, "n_clauses", path)?;
     let bytes: Vec<u64> = column(df, "bytes", path)?
         .cast(&DataType::UInt64)
@@ -172,6 +177,8 @@ pub(crate) fn document_rows(df: &DataFrame, path: &Path) -> Result<Vec<DocumentR
             path: p[i].clone().unwrap_or_default(),
             format: format[i].clone(),
             lang: lang[i].clone(),
+            kind: kind[i].clone(),
+            kind_score: kind_score[i],
             title: title[i].clone(),
             bytes: bytes[i],
             sha256: sha256[i].clone(),
@@ -235,6 +242,8 @@ mod tests {
             path: format!("{id}.md"),
             format: Some("markdown".into()),
             lang: None,
+            kind: Some("privacy_policy".into()),
+            kind_score: Some(0.875),
             title: Some(format!("Policy {id}")),
             bytes: 42,
             sha256: None,

@@ -62,6 +62,10 @@ pub struct Job {
     pub chunk_documents: usize,
     /// The per-file size limit (a larger file is `too_large`).
     pub max_file_bytes: u64,
+    /// The document kinds whose clauses are labeled (`--kind`); empty for
+    /// every kind.
+    #[serde(default)]
+    pub kinds: Vec<String>,
 }
 
 impl Job {
@@ -81,7 +85,14 @@ impl Job {
             fingerprint: fingerprint(files),
             chunk_documents: chunk_documents.max(1),
             max_file_bytes,
+            kinds: Vec::new(),
         }
+    }
+
+    /// This job labeling only documents of `kinds` (`--kind`).
+    pub fn with_kinds(mut self, kinds: Vec<String>) -> Self {
+        self.kinds = kinds;
+        self
     }
 
     /// What differs from `other` in what is computed ("model", "inputs", ...);
@@ -99,6 +110,9 @@ impl Job {
         }
         if self.max_file_bytes != other.max_file_bytes {
             d.push("--max-file-bytes");
+        }
+        if self.kinds != other.kinds {
+            d.push("--kind");
         }
         d
     }
@@ -611,6 +625,8 @@ mod tests {
             path: format!("{id}.md"),
             format: Some("markdown".into()),
             lang: None,
+            kind: None,
+            kind_score: None,
             title: None,
             bytes: 5,
             sha256: None,

@@ -14,6 +14,8 @@ pub fn documents_schema() -> Schema {
         Field::new("path".into(), DataType::String),
         Field::new("format".into(), DataType::String),
         Field::new("lang".into(), DataType::String),
+        Field::new("kind".into(), DataType::String),
+        Field::new("kind_score".into(), DataType::Float32),
         Field::new("title".into(), DataType::String),
         Field::new("bytes".into(), DataType::UInt64),
         Field::new("sha256".into(), DataType::String),

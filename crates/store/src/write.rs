@@ -19,6 +19,11 @@ pub struct DocumentRow {
     /// ISO 639-3 code of the text's language (`eng`, `fra`, ...); `None`
     /// when the file yielded no text or no language could be told.
     pub lang: Option<String>,
+    /// What kind of page it is (`privacy_policy`, `cookie_policy`,
+    /// `terms`, `other`; policylens-kind), and the probability the kind
+    /// model gives that kind. `None` when the file yielded no text.
+    pub kind: Option<String>,
+    pub kind_score: Option<f32>,
     pub title: Option<String>,
     pub bytes: u64,
     /// sha256 of the file's bytes: equal for copies of one file under
@@ -233,6 +238,13 @@ pub fn documents_frame(rows: &[DocumentRow]) -> PolarsResult<DataFrame> {
             col("path", rows.iter().map(|r| Some(r.path.as_str())).collect()),
             col("format", rows.iter().map(|r| r.format.as_deref()).collect()),
             col("lang", rows.iter().map(|r| r.lang.as_deref()).collect()),
+            col("kind", rows.iter().map(|r| r.kind.as_deref()).collect()),
+            Column::new(
+                "kind_score".into(),
+                rows.iter()
+                    .map(|r| r.kind_score)
+                    .collect::<Vec<Option<f32>>>(),
+            ),
             col("title", rows.iter().map(|r| r.title.as_deref()).collect()),
             Column::new(
                 "bytes".into(),
@@ -411,6 +423,8 @@ mod tests {
             path: "p.html".into(),
             format: Some("html".into()),
             lang: None,
+            kind: None,
+            kind_score: None,
             title: None,
             bytes: 10,
             sha256: Some("ab".into()),
