@@ -3,16 +3,26 @@
 //! footers and lynx's list of link targets, which the text has no markup
 //! left to tell apart.
 //!
-//! Two passes, both on what any text shows. [`dumped_line`] drops lines that
-//! are never policy text (a list of URLs, `[ ]` form fields, a copyright
-//! line, "Back to top") and strips lynx's `[12]` link markers, counting them.
-//! [`trim_to_content`] then keeps the stretch of blocks from the first
-//! English prose paragraph (with the title and date lines right above it)
-//! to the last (with the list it leads in and a contact or date line
-//! below), and drops cookie banners and menu-like runs of short items that
-//! no lead-in introduces. Text in another language has no English prose to
-//! anchor on and is left whole. Used by `segment_text` only: on Markdown it
-//! cut real policy text (see docs/segmentation.md).
+//! Passes on what any text shows. html2text writes links and images as
+//! Markdown and wraps them like prose: [`without_images`] drops the images
+//! and [`link_labels`] leaves a link's label without its target, once the
+//! text parser has judged a block's link density. [`before_footer`] cuts
+//! the page at its last copyright line when most of the text stands above
+//! it. [`dumped_line`] drops lines that are never policy text (a list of
+//! URLs, `[ ]` form fields, a copyright line, "Back to top of page") and
+//! strips lynx's `[12]` link markers, counting them. [`trim_to_content`]
+//! then keeps the stretch of blocks from the first English prose paragraph
+//! (with the title and date lines right above it) to the last (with the
+//! list it leads in and a contact or date line below), and drops banners
+//! (a notice with buttons after its last sentence), markup or script let
+//! through as text, and menu-like runs of short items that no lead-in
+//! introduces. Text in another language has no English prose to anchor on
+//! and is left whole.
+//!
+//! The stretch and menu runs are used by `segment_text` only: on Markdown
+//! they cut real policy text (see docs/segmentation.md). Markdown gets the
+//! block rules that hold in any format ([`is_chrome_block`]) and its
+//! wrapped link targets mended ([`with_link_targets_unwrapped`]).
 
 use crate::blocks::Block;
 use crate::boilerplate;
@@ -40,6 +50,44 @@ fn is_label_line(t: &str) -> bool {
     t.split_whitespace().count() <= 12 && !t.ends_with(':')
 }
 
+/// Lines of at least this many words are counted as the page's text when
+/// looking for its footer (a wrapped line of prose has 10-15).
+const TEXT_LINE_WORDS: usize = 8;
+/// The page's footer starts at its last copyright line when at least this
+/// share of the page's text lines stand above it.
+const FOOTER_TEXT_SHARE: f64 = 0.75;
+
+/// The page without its footer: what follows the last copyright line
+/// (`© 2015 Acme. All rights reserved.`) is the site's footer (link lists,
+/// sign-up forms, disclaimers, trackers), when most of the page's text
+/// stands above it; a copyright line near the top is a header and cuts
+/// nothing.
+pub fn before_footer(text: &str) -> &str {
+    let text_lines = |t: &str| {
+        t.lines()
+            .filter(|l| l.split_whitespace().count() >= TEXT_LINE_WORDS)
+            .count()
+    };
+    let mut offset = 0;
+    let mut footer = None;
+    for line in text.split_inclusive('\n') {
+        let (shown, _) = strip_link_markers(line);
+        // A notice (`© 2015`, `Copyright 2015`), not a section on copyright.
+        if is_copyright_notice_line(shown.trim()) {
+            footer = Some(offset);
+        }
+        offset += line.len();
+    }
+    match footer {
+        Some(at)
+            if text_lines(&text[..at]) as f64 >= text_lines(text) as f64 * FOOTER_TEXT_SHARE =>
+        {
+            &text[..at]
+        }
+        _ => text,
+    }
+}
+
 /// A dumped line, cleaned: `None` when the whole line is chrome, else its
 /// text without lynx link markers and how many markers it had.
 pub fn dumped_line(line: &str) -> Option<(String, usize)> {
@@ -52,10 +100,213 @@ pub fn dumped_line(line: &str) -> Option<(String, usize)> {
         )
         || is_form_widget_line(t)
         || is_markup_line(t)
-        || boilerplate::is_copyright_line(t)
+        || is_copyright_notice_line(t)
         || boilerplate::is_control_text(t)
+        || is_jump_line(t)
         || (links > 0 && is_link_label(t, links));
     (!chrome || t.is_empty()).then_some((text, links))
+}
+
+/// Longest Markdown link label looked at, in bytes: a `[` that runs on
+/// further opens no link. Targets may be far longer (`data:` images) and
+/// end at a blank line at the latest.
+const MAX_LINK_LABEL: usize = 2000;
+
+/// The text without Markdown images (`![alt](src)`, html2text's rendering
+/// of `<img>`, also inside a link's label): a picture shows no policy
+/// words, and its alt text and file name are not read as text.
+pub fn without_images(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(bang) = rest.find("![") {
+        match markdown_link_at(&rest[bang + 1..]) {
+            Some((_, end)) => {
+                out.push_str(&rest[..bang]);
+                rest = &rest[bang + 1 + end..];
+            }
+            None => {
+                out.push_str(&rest[..bang + 2]);
+                rest = &rest[bang + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text a reader sees of Markdown inline markup as html2text writes
+/// it: each `[label](target "title")` as its label, and `\-`, `\*`, `\(`
+/// escapes as the character. Link targets are addresses, not policy words.
+pub fn link_labels(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        // `\[` is a bracket the page showed, no link.
+        let escaped = rest[..open].ends_with('\\');
+        out.push_str(&unescaped(&rest[..open - usize::from(escaped)]));
+        match markdown_link_at(&rest[open..]).filter(|_| !escaped) {
+            Some((close, end)) => {
+                out.push_str(&link_labels(&rest[open + 1..open + close]));
+                rest = &rest[open + end..];
+            }
+            None => {
+                out.push('[');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(&unescaped(rest));
+    out
+}
+
+/// Markdown with the line breaks that a renderer wrapped into link
+/// targets taken out (html2text wraps at 78 columns, inside an address or
+/// a title alike): CommonMark allows none in a destination, so a wrapped
+/// link would show its address as text.
+pub fn with_link_targets_unwrapped(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let link = markdown_link_at(&rest[open..]);
+        let (close, end) = link.unwrap_or((0, 1));
+        if close > 0 {
+            // The label may hold an image with a wrapped target of its own.
+            out.push('[');
+            out.push_str(&with_link_targets_unwrapped(&rest[open + 1..open + close]));
+        }
+        let target = &rest[open + close..open + end];
+        match link {
+            // Inside the address a wrap joins its pieces; after it (before
+            // a title) it stands for a space.
+            Some(_) if target.contains('\n') => {
+                let destination_end = target.find([' ', '"']).unwrap_or(target.len());
+                out.push_str(&target[..destination_end].replace('\n', ""));
+                out.push_str(&target[destination_end..].replace('\n', " "));
+            }
+            _ => out.push_str(target),
+        }
+        rest = &rest[open + end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with Markdown backslash escapes (`\-`, `1\.`) undone.
+fn unescaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `text` starts with a Markdown link, `[label](target)`, that may
+/// wrap over lines but not across a blank one: the byte offsets of its `]`
+/// and of the end of its `)`. Labels may nest brackets (an image in a link).
+fn markdown_link_at(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let blank_line = |i: usize| bytes[i] == b'\n' && bytes.get(i + 1) == Some(&b'\n');
+    let mut depth = 0usize;
+    let mut i = 0;
+    let close = loop {
+        if i >= bytes.len().min(MAX_LINK_LABEL) || blank_line(i) {
+            return None;
+        }
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' => depth += 1,
+            b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    break i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    };
+    if bytes.get(close + 1) != Some(&b'(') {
+        return None;
+    }
+    let mut quoted = false;
+    let mut j = close + 2;
+    loop {
+        if j >= bytes.len() || blank_line(j) {
+            return None;
+        }
+        match bytes[j] {
+            b'\\' => j += 1,
+            b'"' => quoted = !quoted,
+            b')' if !quoted => return Some((close, j + 1)),
+            _ => {}
+        }
+        j += 1;
+    }
+}
+
+/// Whether a whole block of Markdown is page chrome by the rules that hold
+/// in any format: a control (`Back to top`, `Print`), a copyright notice,
+/// a cookie banner, or markup and script let through as text. Link
+/// density is judged where the links are parsed. A list item is no
+/// control by its word alone: `Email` or `Print` is an item of a list of
+/// what a policy collects.
+pub fn is_chrome_block(t: &str, list_item: bool) -> bool {
+    (!list_item && boilerplate::is_control_text(t))
+        || is_jump_line(t)
+        || is_copyright_notice_line(t)
+        || is_consent_banner(t)
+        || is_leftover_code(t)
+}
+
+/// A line that is a copyright notice (`© 2015 Acme`, `Copyright 2015
+/// Acme. All rights reserved.`). `(c)` opens one only with a year or
+/// "all rights reserved" after it: otherwise it is the third item of a
+/// lettered list.
+fn is_copyright_notice_line(t: &str) -> bool {
+    let lettered_item = t.starts_with("(c)")
+        && !t.to_lowercase().contains("all rights reserved")
+        && !t.split(|c: char| !c.is_ascii_digit()).any(|n| n.len() == 4);
+    boilerplate::is_copyright_line(t) && boilerplate::is_copyright_notice(t) && !lettered_item
+}
+
+/// A jump link has at most this many words (`Back to Everyday Health
+/// Privacy Policy Index`).
+const JUMP_LINK_WORDS: usize = 8;
+
+/// A line of links that jump within the page or site, alone or several
+/// split by `|` (`« Back To Top »`, `Back to top of policy | Back to the
+/// Privacy Policy Index`, `Return to content`): controls, as in
+/// [`boilerplate::is_control_text`], that name where they jump.
+fn is_jump_line(t: &str) -> bool {
+    let jump = |piece: &str| {
+        let words: Vec<String> = piece
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let jumps = matches!(
+            words.as_slice(),
+            [verb, to, ..] if matches!(verb.as_str(), "back" | "return" | "go" | "jump" | "skip") && to == "to"
+        );
+        let target = words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "top" | "index" | "contents" | "content" | "navigation" | "menu"
+            )
+        });
+        jumps
+            && target
+            && words.len() <= JUMP_LINK_WORDS
+            && !piece.trim_end().ends_with(['.', ',', ';'])
+    };
+    t.split('|').any(jump)
+        && t.split('|')
+            .all(|piece| jump(piece) || boilerplate::is_control_text(piece))
 }
 
 /// `line` without lynx's `[12]` markers, and how many there were.
@@ -66,7 +317,8 @@ fn strip_link_markers(line: &str) -> (String, usize) {
     while let Some(open) = rest.find('[') {
         let after = &rest[open + 1..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && after[digits..].starts_with(']') {
+        // `[12](…)` is a Markdown link labelled 12, no lynx marker.
+        if digits > 0 && after[digits..].starts_with(']') && !after[digits..].starts_with("](") {
             out.push_str(&rest[..open]);
             rest = &after[digits + 1..];
             links += 1;
@@ -115,8 +367,9 @@ fn is_form_widget_line(t: &str) -> bool {
         }
     }
     // A markdown link's `(target)` is outside the brackets; it is a link
-    // line, which the text parser drops on its own.
-    !outside.contains('(') && !outside.chars().any(char::is_alphabetic)
+    // line, which the text parser drops on its own. A bracket left open is
+    // a link label html2text wrapped (`[Conditions of`), no field.
+    depth == 0 && !outside.contains('(') && !outside.chars().any(char::is_alphabetic)
 }
 
 /// HTML a dump let through as text (a `<noscript>` tracking pixel, an
@@ -152,6 +405,7 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
     let blocks: Vec<Block> = blocks
         .into_iter()
         .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t)))
+        .filter(|b| !matches!(b, Block::Paragraph(t) | Block::ListItem { text: t, .. } if is_leftover_code(t)))
         .collect();
     // Text in another language has no English prose to anchor on: left whole.
     let all: String = blocks
@@ -213,20 +467,80 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         .collect()
 }
 
-/// A cookie banner as a dump shows it: a short notice about cookies whose
-/// buttons trail its last sentence ("We use cookies to improve your
+/// A banner as a dump shows it: a short notice whose buttons trail its
+/// last sentence, about cookies ("We use cookies to improve your
 /// experience. Accept all Manage preferences", lynx's "(BUTTON) Accept
-/// all"). A policy's own sentences about cookies end with their full stop.
+/// all") or anything else ("All offices will be closed on Friday. Thank
+/// you. CLOSE X"). A policy's own sentences end with their full stop.
 fn is_consent_banner(t: &str) -> bool {
     let lower = t.to_lowercase();
-    if !lower.contains("cookie") || t.chars().count() >= 300 {
+    if t.chars().count() >= 300 {
         return false;
     }
-    let tail = lower
-        .rfind(['.', '!', '?'])
-        .map_or(lower.as_str(), |end| &lower[end + 1..]);
-    lower.contains("(button)")
+    let cookies = lower.contains("cookie");
+    // The buttons after the last sentence; a notice has a sentence first.
+    let tail = match lower.rfind(['.', '!', '?']) {
+        Some(end) => &lower[end + 1..],
+        None if cookies => lower.as_str(),
+        None => return false,
+    };
+    (cookies && lower.contains("(button)"))
         || (tail.split_whitespace().count() <= 6 && boilerplate::is_consent_control(tail))
+}
+
+/// Characters of markup, style sheets and scripts (`<div class=x>`,
+/// `{display:none;}`, `%3D` escapes) that prose hardly uses.
+const CODE_CHARS: &[char] = &['<', '>', '{', '}', '=', ';', '%', '&', '\\'];
+/// Markup or script has at least this share of [`CODE_CHARS`] among its
+/// visible characters (policy paragraphs under 0.04, their list items
+/// ending with `;` included)...
+const CODE_SHARE: f64 = 0.05;
+/// ...and at least this many of them (`login; e-mail address; password;`
+/// and `Settings > Privacy > Limit Ad Tracking` are policy text).
+const CODE_MIN_CHARS: usize = 6;
+
+/// Markup, a style sheet or a script that a dump let through as text (an
+/// ad's `<iframe srcdoc>`, wrapped over many lines, which the per-line
+/// [`is_markup_line`] misses). Bare tags such as `<br>` or `<li>` do not
+/// count: copied policies keep them, and they hold no code.
+fn is_leftover_code(t: &str) -> bool {
+    let (code, visible) = code_chars(t);
+    code >= CODE_MIN_CHARS && code as f64 >= visible as f64 * CODE_SHARE
+}
+
+/// How many of the visible characters of `t` are [`CODE_CHARS`], and how
+/// many visible characters it has, bare tags left out.
+fn code_chars(t: &str) -> (usize, usize) {
+    let (mut code, mut visible) = (0usize, 0usize);
+    for c in without_bare_tags(t).chars().filter(|c| !c.is_whitespace()) {
+        visible += 1;
+        code += usize::from(CODE_CHARS.contains(&c));
+    }
+    (code, visible)
+}
+
+/// `t` without tags that have no attributes (`<br>`, `</li>`, `<br/>`).
+fn without_bare_tags(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name = after.strip_prefix('/').unwrap_or(after);
+        let len = name.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let close = name[len..]
+            .trim_start()
+            .strip_prefix('/')
+            .unwrap_or(name[len..].trim_start());
+        if len > 0 && close.starts_with('>') {
+            rest = &close[1..];
+        } else {
+            out.push('<');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The list items that follow the last prose block: all of them when it
@@ -307,6 +621,64 @@ mod tests {
             "We collect [your] data."
         );
         assert!(dumped_line("").is_some());
+    }
+
+    #[test]
+    fn markdown_links_show_their_labels_and_images_go() {
+        assert_eq!(
+            link_labels(
+                "see our [Terms of\nUse](https://x.example/t?a=1&b=2 \"Terms\") and 1\\. this"
+            ),
+            "see our Terms of\nUse and 1. this"
+        );
+        assert_eq!(link_labels("a [b] c \\[d](e)"), "a [b] c [d](e)");
+        assert_eq!(
+            without_images("[![Logo](./files/logo-\nwide.png)](https://x.example/) Home"),
+            "[](https://x.example/) Home"
+        );
+        assert_eq!(without_images("![unclosed (x"), "![unclosed (x");
+        assert_eq!(
+            with_link_targets_unwrapped("[A\nB](https://x.example/a-\nb \"T\nU\")"),
+            "[A\nB](https://x.example/a-b \"T U\")"
+        );
+        assert_eq!(strip_link_markers("[12](https://x.example/#p12) We").1, 0);
+    }
+
+    #[test]
+    fn code_copyright_and_jump_lines() {
+        assert!(is_leftover_code(
+            "div,ul,li{margin:0;padding:0;}.abgc{height:15px;position:absolute;}"
+        ));
+        assert!(!is_leftover_code("login; e-mail address; password;"));
+        assert!(!is_leftover_code(
+            "<strong> Privacy Policy </strong> <br> <br> We collect your name; your address; your phone number."
+        ));
+        assert!(is_copyright_notice_line("(c) 2015 Acme Inc."));
+        assert!(is_copyright_notice_line("© Acme Inc. All rights reserved."));
+        assert!(!is_copyright_notice_line(
+            "(c) to keep our records as the law requires."
+        ));
+        assert!(!is_copyright_notice_line(
+            "Copyright, Restrictions, and Permissions Notice"
+        ));
+        assert!(is_jump_line("« Back To Top »"));
+        assert!(is_jump_line(
+            "Back to Top | Back to Acme Privacy Policy Index"
+        ));
+        assert!(is_jump_line("back to top of page"));
+        assert!(!is_jump_line(
+            "back to us within 30 days and we will refund it"
+        ));
+        assert!(!is_jump_line("Email"));
+    }
+
+    #[test]
+    fn the_footer_starts_at_the_last_copyright_line_below_the_text() {
+        let policy = "We collect your name and address when you order from us online.\n".repeat(4);
+        let page = format!("{policy}© 2026 Acme Inc. All rights reserved.\nSign up for our newsletter and get ten percent off today.\n");
+        assert_eq!(before_footer(&page), policy);
+        let header = format!("© 2026 Acme Inc.\n{policy}");
+        assert_eq!(before_footer(&header), header);
     }
 
     fn para(t: &str) -> Block {
@@ -391,6 +763,10 @@ mod tests {
         assert!(!is_consent_banner(
             "By continuing to use the site you agree to our use of cookies."
         ));
+        assert!(is_consent_banner(
+            "Our offices will be closed on Friday, July 3. Thank you. CLOSE X"
+        ));
+        assert!(!is_consent_banner("Contact us to continue"));
     }
 
     #[test]

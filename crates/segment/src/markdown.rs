@@ -18,8 +18,9 @@ pub fn segment_markdown(markdown: &str) -> Segmented {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS;
+    let markdown = crate::chrome::with_link_targets_unwrapped(markdown);
     let mut state = State::default();
-    for event in Parser::new_ext(markdown, options) {
+    for event in Parser::new_ext(&markdown, options) {
         state.event(event);
     }
     state.flush();
@@ -223,7 +224,7 @@ impl State {
             self.last_heading = level;
             self.title.get_or_insert_with(|| text.clone());
             Block::Heading { level, text }
-        } else if navigation {
+        } else if navigation || crate::chrome::is_chrome_block(&text, !self.items.is_empty()) {
             return;
         } else if let Some(&depth) = self.items.last() {
             Block::ListItem { depth, text }

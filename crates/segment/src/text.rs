@@ -5,6 +5,8 @@ use crate::boilerplate;
 use crate::chrome;
 use policylens_core::Segmented;
 
+/// lynx indents a list nested three deep at least this far.
+const LYNX_NESTED_INDENT: usize = 6;
 /// A heading line is at most this many words.
 const MAX_HEADING_WORDS: usize = 12;
 
@@ -17,18 +19,21 @@ const MAX_HEADING_WORDS: usize = 12;
 /// with `===`/`---`, or is short and title-cased (`Information We Collect`,
 /// `3. Your Rights`) without closing punctuation. The first heading before
 /// any text is the title. Lines made of markdown-style links (a scraped
-/// page's menus) are dropped.
+/// page's menus) are dropped; other links keep their label without the
+/// target, and images (html2text's `![alt](src)`) are dropped. Text a
+/// browser dumped loses its page chrome (see the `chrome` module).
 pub fn segment_text(text: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_text", bytes = text.len()).entered();
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let text: String = text.lines().filter_map(chrome::dumped_line).fold(
-        String::with_capacity(text.len()),
-        |mut out, (line, _)| {
+    let text = chrome::without_images(&text);
+    let text: String = chrome::before_footer(&text)
+        .lines()
+        .filter_map(chrome::dumped_line)
+        .fold(String::with_capacity(text.len()), |mut out, (line, _)| {
             out.push_str(&line);
             out.push('\n');
             out
-        },
-    );
+        });
     let mut blocks = Vec::new();
     let mut seen_text = false;
     for para in paragraphs(&text) {
@@ -38,10 +43,7 @@ pub fn segment_text(text: &str) -> Segmented {
             } else {
                 1
             };
-            blocks.push(Block::Heading {
-                level,
-                text: heading,
-            });
+            push_visible(|text| Block::Heading { level, text }, &heading, &mut blocks);
             continue;
         }
         let before = blocks.len();
@@ -103,9 +105,14 @@ fn is_rule(line: &str) -> bool {
 
 /// The heading level and text, if this paragraph is a heading.
 fn heading_of(para: &[&str]) -> Option<(u8, String)> {
+    let wrapped;
     let (line, underline) = match para {
         [line] => (*line, None),
         [line, rule] if is_rule(rule) => (*line, rule.trim().chars().next()),
+        [_, ..] if is_wrapped_atx_heading(para) => {
+            wrapped = para.join(" ");
+            (wrapped.as_str(), None)
+        }
         _ => return None,
     };
     let trimmed = line.trim();
@@ -172,6 +179,21 @@ fn heading_of(para: &[&str]) -> Option<(u8, String)> {
     (capitalized * 2 >= long.len()).then_some((3, text))
 }
 
+/// Whether a paragraph is an ATX heading (`## Cookie Policy`) that a
+/// renderer wrapped over lines: html2text wraps at 78 columns, and a
+/// heading that is a link (`## [Cookie\nPolicy](https://…)`) wraps inside
+/// it. Its text, without link targets, is still heading-sized.
+fn is_wrapped_atx_heading(para: &[&str]) -> bool {
+    let first = para[0].trim_start();
+    let hashes = first.chars().take_while(|c| *c == '#').count();
+    (1..=6).contains(&hashes)
+        && first[hashes..].starts_with(' ')
+        && chrome::link_labels(&para.join(" "))
+            .split_whitespace()
+            .count()
+            <= MAX_HEADING_WORDS + 1
+}
+
 /// Whether a line starts with a section label: `1.`, `2.3`, `A.`, `IV)`.
 fn has_section_label(text: &str) -> bool {
     let Some((label, _)) = text.split_once(' ') else {
@@ -196,13 +218,23 @@ fn has_section_label(text: &str) -> bool {
 fn is_bullet(line: &str) -> Option<(usize, &str)> {
     let indent = line.len() - line.trim_start().len();
     let t = line.trim_start();
-    for marker in ["- ", "* ", "+ ", "• ", "· ", "– ", "○ ", "▪ "] {
+    // w3m draws nested lists with `□`, `☆`, `●`, `■`, `◦`.
+    for marker in [
+        "- ", "* ", "+ ", "• ", "· ", "– ", "○ ", "▪ ", "□ ", "☆ ", "● ", "■ ", "◦ ",
+    ] {
         if let Some(rest) = t.strip_prefix(marker) {
             return Some((indent, rest));
         }
     }
     if ["-", "*", "•"].contains(&t) {
         return Some((indent, ""));
+    }
+    // lynx marks a third level with `o`, indented: a word never stands so.
+    if let Some(rest) = t
+        .strip_prefix("o ")
+        .filter(|_| indent >= LYNX_NESTED_INDENT)
+    {
+        return Some((indent, rest));
     }
     // `1.` `12)` `a.` `b)` `(iv)` followed by a space.
     let (label, rest) = if let Some(inner) = t.strip_prefix('(') {
@@ -241,8 +273,8 @@ fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
         }
     }
     let prose = normalize(&prose);
-    if !prose.is_empty() && !is_link_line(&prose) {
-        blocks.push(Block::Paragraph(prose));
+    if !is_link_line(&prose) {
+        push_visible(Block::Paragraph, &prose, blocks);
     }
     let base = items.iter().map(|(indent, _)| *indent).min().unwrap_or(0);
     for (indent, text) in items {
@@ -251,7 +283,16 @@ fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
             continue;
         }
         let depth = u8::try_from(1 + (indent - base).div_ceil(2)).unwrap_or(u8::MAX);
-        blocks.push(Block::ListItem { depth, text });
+        push_visible(|text| Block::ListItem { depth, text }, &text, blocks);
+    }
+}
+
+/// Pushes a block of the text a reader sees of `text` (link labels without
+/// their targets), unless nothing is left (a link around an icon).
+fn push_visible(block: impl Fn(String) -> Block, text: &str, blocks: &mut Vec<Block>) {
+    let visible = normalize(&chrome::link_labels(text));
+    if !visible.is_empty() {
+        blocks.push(block(visible));
     }
 }
 
@@ -286,8 +327,14 @@ fn is_link_line(text: &str) -> bool {
             .filter(|c| !c.is_whitespace() && *c != boilerplate::LINK_MARK)
             .count();
     // A scraped menu may follow a search box's placeholder: half is enough.
-    boilerplate::is_link_block(text, &unlinked, visible, link_chars, links)
-        || (link_chars * 2 >= visible && boilerplate::only_separators_between(&unlinked, links))
+    // Words are counted on what a reader sees, not on targets and titles.
+    boilerplate::is_link_block(
+        &chrome::link_labels(text),
+        &unlinked,
+        visible,
+        link_chars,
+        links,
+    ) || (link_chars * 2 >= visible && boilerplate::only_separators_between(&unlinked, links))
 }
 
 #[cfg(test)]
@@ -403,10 +450,8 @@ at any time.
             "- ask us [to correct](/a) or [delete your data](/b)\n\n[Home](/) | [About](/about)",
         );
         let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
-        assert_eq!(
-            texts,
-            ["- ask us [to correct](/a) or [delete your data](/b)"]
-        );
+        // Kept as a reader sees it: link labels without their targets.
+        assert_eq!(texts, ["- ask us to correct or delete your data"]);
     }
 
     #[test]
