@@ -229,6 +229,10 @@ impl Classifier {
     /// `head.safetensors`, whose base encoder is resolved) or a Hugging Face
     /// `BertForSequenceClassification` directory.
     pub fn load(model_dir: &Path, opts: &LoadOptions) -> Result<Self> {
+        let opts = &LoadOptions {
+            precision: opts.precision.resolve(&opts.device),
+            ..opts.clone()
+        };
         if opts.precision == Precision::Int8 && !opts.device.is_cpu() {
             return Err(ClassifyError::Unsupported(format!(
                 "--precision int8 runs on the CPU only, not on {:?}; use f32 there",

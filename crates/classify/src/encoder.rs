@@ -38,7 +38,7 @@ impl Encoder {
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
             .map_err(|e| corrupt(&weights, e.to_string()))?;
         let mut bert = Bert::load(vb, &config).map_err(|e| corrupt(&weights, e.to_string()))?;
-        if precision == Precision::Int8 {
+        if precision.resolve(device) == Precision::Int8 {
             bert.quantize_int8()?;
         }
         Ok(Self {

@@ -9,13 +9,27 @@ pub enum Precision {
     F32,
     /// Int8 weights (per output channel) and activations (per row).
     Int8,
+    /// Int8 on a CPU with a fast integer kernel, f32 elsewhere (other
+    /// CPUs, GPUs): what `policylens` uses unless told. Made concrete by
+    /// [`Precision::resolve`] when a model loads, so outputs record which.
+    Auto,
 }
 
 impl Precision {
+    /// This precision on `device`: `Auto` becomes int8 on a CPU whose int8
+    /// kernel is fast (not the scalar fallback), f32 otherwise.
+    pub fn resolve(self, device: &candle_core::Device) -> Precision {
+        match self {
+            Precision::Auto if device.is_cpu() && fast_int8_kernel() => Precision::Int8,
+            Precision::Auto => Precision::F32,
+            p => p,
+        }
+    }
+
     /// What model ids carry after `@hash` for outputs labeled this way.
     pub fn id_suffix(self) -> &'static str {
         match self {
-            Precision::F32 => "",
+            Precision::F32 | Precision::Auto => "",
             Precision::Int8 => "+int8",
         }
     }
@@ -27,7 +41,8 @@ impl std::str::FromStr for Precision {
         match s.to_ascii_lowercase().as_str() {
             "f32" => Ok(Precision::F32),
             "int8" => Ok(Precision::Int8),
-            other => Err(format!("unknown precision {other:?} (f32 or int8)")),
+            "auto" => Ok(Precision::Auto),
+            other => Err(format!("unknown precision {other:?} (auto, f32 or int8)")),
         }
     }
 }
@@ -37,6 +52,34 @@ impl std::fmt::Display for Precision {
         f.write_str(match self {
             Precision::F32 => "f32",
             Precision::Int8 => "int8",
+            Precision::Auto => "auto",
         })
+    }
+}
+
+/// Whether the int8 products run on a vector kernel here (not the scalar
+/// fallback, which is slower than f32).
+fn fast_int8_kernel() -> bool {
+    policylens_kernels::vnni_available()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn auto_is_int8_only_where_the_integer_kernel_is_fast() {
+        let cpu = Device::Cpu;
+        let expected = if fast_int8_kernel() {
+            Precision::Int8
+        } else {
+            Precision::F32
+        };
+        assert_eq!(Precision::Auto.resolve(&cpu), expected);
+        assert_eq!(Precision::F32.resolve(&cpu), Precision::F32);
+        assert_eq!(Precision::Int8.resolve(&cpu), Precision::Int8);
+        assert_eq!("AUTO".parse::<Precision>().unwrap(), Precision::Auto);
+        assert!("bf16".parse::<Precision>().unwrap_err().contains("auto"));
     }
 }

@@ -94,9 +94,11 @@ pub struct ModelArgs {
     /// Token windows per encoder call.
     #[arg(long, default_value_t = 32, value_parser = positive)]
     pub batch_size: usize,
-    /// Encoder arithmetic: f32 (exact) or int8 (quantized dense layers,
-    /// AVX-512 VNNI where available); recorded in the output's model id.
-    #[arg(long, default_value = "f32")]
+    /// Encoder arithmetic: auto (int8 on a CPU with a fast integer kernel,
+    /// f32 elsewhere), f32 (exact, agrees with `transformers`) or int8
+    /// (quantized dense layers); the model id in the output records which
+    /// ran (`+int8`).
+    #[arg(long, default_value = "auto")]
     pub precision: Precision,
 }
 
