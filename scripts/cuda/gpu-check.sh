@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The GPU check, one command on a machine with an NVIDIA GPU and driver:
+#
+#   scripts/cuda/gpu-check.sh [POLICYLENS_BIN]
+#
+# Builds the CUDA binary unless given one (`scripts/cuda/build.sh` makes it
+# elsewhere, e.g. where crates.io is reachable, to carry it over), then:
+# 1. labels datasets/examples on the CPU and on the GPU in f32 and checks
+#    that every clause gets the same labels and scores within 1e-3;
+# 2. with ../shared present, evaluates the OPP-115 test split on the GPU
+#    and times it against the CPU (same model, f32, batch 64).
+# Exits non-zero when the GPU disagrees with the CPU. GPU_CHECK_DEVICE=cpu
+# runs the same steps with the CPU on both sides (a dry run of this script).
+set -euo pipefail
+gpu=${GPU_CHECK_DEVICE:-cuda}
+cd "$(dirname "$0")/../.."
+bin=${1:-}
+if [ -z "$bin" ]; then
+    scripts/cuda/build.sh
+    bin=target/cuda-release/release/policylens
+fi
+out=${OUT:-target/gpu-check}
+mkdir -p "$out"
+if [ "$gpu" != cpu ]; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader | tee "$out/gpu.txt"
+fi
+
+echo "== biometrics test clauses: CPU f32 against GPU f32, every score"
+for side in cpu gpu; do
+    dev=$([ "$side" = cpu ] && echo cpu || echo "$gpu")
+    "$bin" eval datasets/biometrics/clauses.jsonl@test --device "$dev" --precision f32 \
+        --scores "$out/scores-$side.jsonl" > "$out/eval-bio-$side.txt"
+done
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+rows = {d: [json.loads(l) for l in open(f"{out}/scores-{d}.jsonl")] for d in ("cpu", "gpu")}
+worst = max(abs(a["scores"][k] - b["scores"][k])
+            for a, b in zip(rows["cpu"], rows["gpu"]) for k in a["scores"])
+same = all(a["predicted"] == b["predicted"] for a, b in zip(rows["cpu"], rows["gpu"]))
+print(f"{len(rows['cpu'])} clauses: largest score difference {worst:.2e}, same labels: {same}")
+sys.exit(0 if same and worst <= 1e-3 and len(rows["cpu"]) == len(rows["gpu"]) else 1)
+PY
+
+test_file=../shared/data/opp115/splits/test.csv
+if [ -f "$test_file" ]; then
+    echo "== OPP-115 test split (697 clauses): macro-F1 and time, CPU against GPU"
+    for dev in cpu "$gpu"; do
+        start=$(date +%s%N)
+        "$bin" eval "$test_file" --device "$dev" --precision f32 --batch-size 64 \
+            --json "$out/eval-$dev.json" > "$out/eval-$dev.txt"
+        echo "$dev: $(( ($(date +%s%N) - start) / 1000000 )) ms (whole process, model load included)"
+        grep -E "^(macro|micro)" "$out/eval-$dev.txt"
+    done
+fi
+echo "gpu check passed; outputs in $out"
