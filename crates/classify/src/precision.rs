@@ -17,7 +17,7 @@ pub enum Precision {
 
 impl Precision {
     /// This precision on `device`: `Auto` becomes int8 on a CPU whose int8
-    /// kernel is fast (not the scalar fallback), f32 otherwise.
+    /// kernel is a vector one (not the scalar fallback), f32 otherwise.
     pub fn resolve(self, device: &candle_core::Device) -> Precision {
         match self {
             Precision::Auto if device.is_cpu() && fast_int8_kernel() => Precision::Int8,
@@ -57,10 +57,12 @@ impl std::fmt::Display for Precision {
     }
 }
 
-/// Whether the int8 products run on a vector kernel here (not the scalar
-/// fallback, which is slower than f32).
+/// Whether the int8 products run on a vector kernel here (AVX-512 VNNI,
+/// AVX-VNNI or AVX2; not the scalar fallback, which is slower than f32).
+/// `POLICYLENS_INT8_KERNEL=scalar` makes it false.
 fn fast_int8_kernel() -> bool {
-    policylens_kernels::vnni_available()
+    use policylens_kernels::{int8::try_selected_kernel, Int8Kernel};
+    matches!(try_selected_kernel(), Ok(k) if k != Int8Kernel::Scalar)
 }
 
 #[cfg(test)]

@@ -10,12 +10,17 @@
 //! for one-sided inputs such as GELU outputs, and unsigned, which is what
 //! the VNNI instruction takes on that side).
 //!
-//! The inner product runs on AVX-512 VNNI (`vpdpbusd`: 64 byte products
-//! per instruction) when the CPU has it, detected at run time, and on a
-//! portable scalar loop otherwise; both give the same integers. Rows are
-//! spread over candle's CPU threads.
+//! The inner product runs on the best of four kernels the CPU has, chosen
+//! once at run time ([`Int8Kernel`]): AVX-512 VNNI (`vpdpbusd` on zmm, 64
+//! byte products per instruction), AVX-VNNI (the VEX `vpdpbusd` on ymm,
+//! 32), AVX2 (both sides widened to i16, `vpmaddwd`, 16, since
+//! `vpmaddubsw` would saturate: 2·255·127 > 32,767), or a portable scalar
+//! loop. All four give the same integers. `POLICYLENS_INT8_KERNEL` forces
+//! one (for tests and benchmarks); [`int8_kernel`] names the one in use.
+//! Rows are spread over candle's CPU threads.
 
 use std::mem::MaybeUninit;
+use std::sync::OnceLock;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
 
@@ -134,13 +139,13 @@ impl QLinear {
 
     /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
     fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>]) {
-        let use_vnni = vnni_available();
+        let kernel = selected_kernel();
         crate::parallel::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
             let rows = x.len() / self.k.max(1);
-            let (qa, sa, lo) = self.quantize_rows(x, rows);
+            let (qa, sa, lo) = self.quantize_rows(x, rows, kernel);
             let mut acc = vec![0i32; rows.div_ceil(MR) * MR * self.n.div_ceil(NR) * NR];
-            self.integer_product(&qa, rows, &mut acc, use_vnni);
+            self.integer_product(&qa, rows, &mut acc, kernel);
             let np = self.n.div_ceil(NR) * NR;
             for (r, out) in out.chunks_mut(self.n).enumerate() {
                 dequantize_row(&acc[r * np..], sa[r], lo[r], self, out);
@@ -150,36 +155,57 @@ impl QLinear {
 
     /// Rows padded to a multiple of `MR`, each `kp` bytes (padding 0,
     /// against zero weights), with each row's scale and offset.
-    fn quantize_rows(&self, x: &[f32], rows: usize) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
+    fn quantize_rows(
+        &self,
+        x: &[f32],
+        rows: usize,
+        kernel: Int8Kernel,
+    ) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
         let padded = rows.div_ceil(MR) * MR;
         let mut qa = vec![0u8; padded * self.kp];
         let (mut sa, mut lo) = (vec![0f32; rows], vec![0f32; rows]);
         for r in 0..rows {
             let row = &x[r * self.k..(r + 1) * self.k];
-            (sa[r], lo[r]) = quantize_row(row, &mut qa[r * self.kp..r * self.kp + self.k]);
+            (sa[r], lo[r]) = quantize_row(row, &mut qa[r * self.kp..r * self.kp + self.k], kernel);
         }
         (qa, sa, lo)
     }
 
-    /// `acc` (padded rows, padded n) = Σk qa·qw.
-    fn integer_product(&self, qa: &[u8], rows: usize, acc: &mut [i32], use_vnni: bool) {
+    /// `acc` (padded rows, padded n) = Σk qa·qw, on `kernel` (which the
+    /// caller has checked the CPU has).
+    fn integer_product(&self, qa: &[u8], rows: usize, acc: &mut [i32], kernel: Int8Kernel) {
         let np = self.n.div_ceil(NR) * NR;
         let padded = rows.div_ceil(MR) * MR;
+        let kp = self.kp;
+        assert!(qa.len() >= padded * kp && acc.len() >= (padded - MR) * np + np);
+        // AVX2 multiplies i16 pairs: widen the activations once here rather
+        // than once per panel.
+        let qa16: Vec<i16> = if kernel == Int8Kernel::Avx2 {
+            qa[..padded * kp].iter().map(|&v| v as i16).collect()
+        } else {
+            Vec::new()
+        };
         for panel in 0..np / NR {
-            let b = &self.packed[panel * self.kp * NR..(panel + 1) * self.kp * NR];
+            let b = &self.packed[panel * kp * NR..(panel + 1) * kp * NR];
             for r0 in (0..padded).step_by(MR) {
-                let a = &qa[r0 * self.kp..(r0 + MR) * self.kp];
+                let a = &qa[r0 * kp..(r0 + MR) * kp];
                 let c = &mut acc[r0 * np + panel * NR..];
-                if use_vnni {
+                match kernel {
+                    Int8Kernel::Scalar => scalar_kernel(a, b, c, kp, np),
                     #[cfg(target_arch = "x86_64")]
-                    // SAFETY: VNNI and AVX-512F were detected at run time;
-                    // `a` holds MR rows of kp bytes, `b` kp/4 groups of NR×4
+                    // SAFETY (the three below): the CPU has the kernel's
+                    // features (checked when it was chosen); `a` holds MR
+                    // rows of kp bytes (or i16), `b` kp/4 groups of NR×4
                     // bytes, and `c` reaches MR rows of stride np.
-                    unsafe {
-                        vnni::kernel(a, b, c, self.kp, np)
-                    };
-                } else {
-                    scalar_kernel(a, b, c, self.kp, np);
+                    Int8Kernel::Avx512Vnni => unsafe { vnni::kernel(a, b, c, kp, np) },
+                    #[cfg(target_arch = "x86_64")]
+                    Int8Kernel::AvxVnni => unsafe { avx::vnni_kernel(a, b, c, kp, np) },
+                    #[cfg(target_arch = "x86_64")]
+                    Int8Kernel::Avx2 => unsafe {
+                        avx::avx2_kernel(&qa16[r0 * kp..(r0 + MR) * kp], b, c, kp, np)
+                    },
+                    #[cfg(not(target_arch = "x86_64"))]
+                    _ => unreachable!("only the scalar kernel exists off x86-64"),
                 }
             }
         }
@@ -202,12 +228,18 @@ impl CustomOp1 for QLinear {
 }
 
 /// Quantize one row into `q` (asymmetric, 256 levels); returns (scale, offset).
-fn quantize_row(row: &[f32], q: &mut [u8]) -> (f32, f32) {
+/// Every path gives the same bytes; each kernel quantizes with the
+/// instructions it is allowed (so a forced AVX2 run uses no AVX-512).
+fn quantize_row(row: &[f32], q: &mut [u8], kernel: Int8Kernel) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F was detected just above.
-        return unsafe { vnni::quantize_row(row, q) };
+    match kernel {
+        // SAFETY: the CPU has AVX-512F (AVX2) when these kernels are chosen.
+        Int8Kernel::Avx512Vnni => return unsafe { vnni::quantize_row(row, q) },
+        Int8Kernel::AvxVnni | Int8Kernel::Avx2 => return unsafe { avx::quantize_row(row, q) },
+        Int8Kernel::Scalar => {}
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = kernel;
     let (mut min, mut max) = (f32::MAX, f32::MIN);
     for &v in row {
         min = min.min(v);
@@ -235,7 +267,7 @@ fn dequantize_row(acc: &[i32], sa: f32, lo: f32, w: &QLinear, out: &mut [MaybeUn
     }
 }
 
-/// The portable micro-kernel: the same sums as the VNNI one.
+/// The portable micro-kernel: the reference the vector ones must equal.
 fn scalar_kernel(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
     for r in 0..MR {
         let row = &a[r * kp..(r + 1) * kp];
@@ -251,7 +283,9 @@ fn scalar_kernel(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
     }
 }
 
-/// Whether the int8 kernels run on AVX-512 VNNI here.
+/// Whether the CPU has AVX-512 VNNI (and AVX-512F). Whether the int8
+/// layers use it is [`int8_kernel`]'s answer, which an environment
+/// variable can change.
 pub fn vnni_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -261,6 +295,136 @@ pub fn vnni_available() -> bool {
     {
         false
     }
+}
+
+/// The integer inner-product kernels, fastest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Int8Kernel {
+    /// `vpdpbusd` on 512-bit registers (AVX-512F + AVX-512 VNNI).
+    Avx512Vnni,
+    /// The VEX-encoded `vpdpbusd` on 256-bit registers (AVX-VNNI, e.g.
+    /// Alder Lake and later client cores, Sapphire Rapids).
+    AvxVnni,
+    /// AVX2: u8 and i8 widened to i16, `vpmaddwd` into i32 (exact).
+    Avx2,
+    /// Portable Rust, the reference.
+    Scalar,
+}
+
+/// The environment variable that forces an int8 kernel: `avx512vnni`,
+/// `avxvnni`, `avx2` or `scalar` (`auto` or empty: the best available).
+pub const INT8_KERNEL_ENV: &str = "POLICYLENS_INT8_KERNEL";
+
+impl Int8Kernel {
+    /// All kernels, fastest first.
+    pub const ALL: [Int8Kernel; 4] = [
+        Int8Kernel::Avx512Vnni,
+        Int8Kernel::AvxVnni,
+        Int8Kernel::Avx2,
+        Int8Kernel::Scalar,
+    ];
+
+    /// The name `POLICYLENS_INT8_KERNEL` takes and [`int8_kernel`] gives.
+    pub fn name(self) -> &'static str {
+        match self {
+            Int8Kernel::Avx512Vnni => "avx512vnni",
+            Int8Kernel::AvxVnni => "avxvnni",
+            Int8Kernel::Avx2 => "avx2",
+            Int8Kernel::Scalar => "scalar",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether this CPU can run the kernel.
+    pub fn available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::is_x86_feature_detected as has;
+            match self {
+                Int8Kernel::Avx512Vnni => vnni_available(),
+                Int8Kernel::AvxVnni => has!("avxvnni") && has!("avx2"),
+                Int8Kernel::Avx2 => has!("avx2"),
+                Int8Kernel::Scalar => true,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Int8Kernel::Scalar
+        }
+    }
+
+    /// The fastest kernel this CPU has.
+    pub fn best() -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.available())
+            .unwrap_or(Int8Kernel::Scalar)
+    }
+
+    /// The kernel `POLICYLENS_INT8_KERNEL` asks for (`None`, empty or
+    /// `auto`: the best), or why it cannot be had here.
+    pub fn choose(forced: Option<&str>) -> std::result::Result<Self, String> {
+        let forced = forced
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "auto");
+        let Some(name) = forced else {
+            return Ok(Self::best());
+        };
+        let names = || Self::ALL.map(Self::name).join(", ");
+        let available = || {
+            let v: Vec<_> = Self::ALL
+                .into_iter()
+                .filter(|k| k.available())
+                .map(Self::name)
+                .collect();
+            v.join(", ")
+        };
+        match Self::from_name(&name.to_ascii_lowercase()) {
+            None => Err(format!(
+                "{INT8_KERNEL_ENV}={name:?} is not an int8 kernel (expected one of {}, or auto)",
+                names()
+            )),
+            Some(k) if !k.available() => Err(format!(
+                "{INT8_KERNEL_ENV}={name} asks for a kernel this CPU lacks (it has: {})",
+                available()
+            )),
+            Some(k) => Ok(k),
+        }
+    }
+}
+
+impl std::fmt::Display for Int8Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kernel the int8 layers of this process use: the best available, or
+/// the one `POLICYLENS_INT8_KERNEL` forces (read once); an error if that
+/// variable names an unknown kernel or one this CPU lacks.
+pub fn try_selected_kernel() -> std::result::Result<Int8Kernel, String> {
+    static CHOSEN: OnceLock<std::result::Result<Int8Kernel, String>> = OnceLock::new();
+    CHOSEN
+        .get_or_init(|| {
+            let forced = std::env::var(INT8_KERNEL_ENV).ok();
+            Int8Kernel::choose(forced.as_deref())
+        })
+        .clone()
+}
+
+/// [`try_selected_kernel`], panicking with its message on a bad
+/// `POLICYLENS_INT8_KERNEL`.
+pub fn selected_kernel() -> Int8Kernel {
+    try_selected_kernel().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The name of the int8 kernel in use (`avx512vnni`, `avxvnni`, `avx2` or
+/// `scalar`), for logs and model ids; panics as [`selected_kernel`].
+pub fn int8_kernel() -> &'static str {
+    selected_kernel().name()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -329,6 +493,196 @@ mod vnni {
     }
 }
 
+/// The 256-bit kernels: AVX-VNNI and AVX2, with the AVX2 quantizer they
+/// share. Sixteen ymm registers hold fewer accumulators than AVX-512's 32
+/// zmm, so the MR×NR block is computed as tiles of `R` rows × `V` vectors.
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use super::{MR, NR};
+    use std::arch::x86_64::*;
+
+    /// [`super::quantize_row`] with AVX2, 8 lanes at a time; the same bytes.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn quantize_row(row: &[f32], q: &mut [u8]) -> (f32, f32) {
+        let n = row.len();
+        let p = row.as_ptr();
+        let (mut vmin, mut vmax) = (_mm256_set1_ps(f32::MAX), _mm256_set1_ps(f32::MIN));
+        let mut i = 0;
+        while i + 8 <= n {
+            let v = _mm256_loadu_ps(p.add(i));
+            vmin = _mm256_min_ps(vmin, v);
+            vmax = _mm256_max_ps(vmax, v);
+            i += 8;
+        }
+        let (mut lanes_min, mut lanes_max) = ([0f32; 8], [0f32; 8]);
+        _mm256_storeu_ps(lanes_min.as_mut_ptr(), vmin);
+        _mm256_storeu_ps(lanes_max.as_mut_ptr(), vmax);
+        let (mut min, mut max) = (f32::MAX, f32::MIN);
+        for (&lo, &hi) in lanes_min.iter().zip(&lanes_max) {
+            min = min.min(lo);
+            max = max.max(hi);
+        }
+        for &v in &row[i..] {
+            min = min.min(v);
+            max = max.max(v);
+        }
+        let s = if max > min { (max - min) / 255.0 } else { 1.0 };
+        let inv = 1.0 / s;
+        let (vlo, vinv) = (_mm256_set1_ps(min), _mm256_set1_ps(inv));
+        let mut i = 0;
+        while i + 8 <= n {
+            let v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(p.add(i)), vlo), vinv);
+            let ints = _mm256_cvtps_epi32(v); // round to nearest even
+            let words = _mm_packus_epi32(
+                _mm256_castsi256_si128(ints),
+                _mm256_extracti128_si256::<1>(ints),
+            );
+            let bytes = _mm_packus_epi16(words, words);
+            _mm_storel_epi64(q.as_mut_ptr().add(i) as *mut __m128i, bytes);
+            i += 8;
+        }
+        for (q, &v) in q[i..n].iter_mut().zip(&row[i..]) {
+            *q = ((v - min) * inv).round_ties_even() as u8;
+        }
+        (s, min)
+    }
+
+    /// MR rows × NR columns of `Σ a·b` with AVX-VNNI, written to `c` (row
+    /// stride `np`), as tiles of 2 rows × 4 vectors (32 columns): of 4×2,
+    /// 2×4, 8×1, 4×4 and 8×2, the fastest on a Sapphire Rapids core.
+    #[target_feature(enable = "avx2,avxvnni")]
+    pub unsafe fn vnni_kernel(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
+        vnni_kernel_tiled::<2, 4>(a, b, c, kp, np)
+    }
+
+    #[target_feature(enable = "avx2,avxvnni")]
+    pub unsafe fn vnni_kernel_tiled<const R: usize, const V: usize>(
+        a: &[u8],
+        b: &[i8],
+        c: &mut [i32],
+        kp: usize,
+        np: usize,
+    ) {
+        const { assert!(MR.is_multiple_of(R) && NR.is_multiple_of(8 * V)) };
+        for r0 in (0..MR).step_by(R) {
+            for v0 in (0..NR / 8).step_by(V) {
+                vnni_tile::<R, V>(
+                    a.as_ptr().add(r0 * kp),
+                    b.as_ptr().add(v0 * 32),
+                    c.as_mut_ptr().add(r0 * np + v0 * 8),
+                    kp,
+                    np,
+                );
+            }
+        }
+    }
+
+    /// R rows × V·8 columns: `a` at the first row, `b` at the tile's first
+    /// column of group 0, `c` at the tile's corner.
+    #[target_feature(enable = "avx2,avxvnni")]
+    #[inline]
+    unsafe fn vnni_tile<const R: usize, const V: usize>(
+        a: *const u8,
+        b: *const i8,
+        c: *mut i32,
+        kp: usize,
+        np: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_si256(); V]; R];
+        for g in 0..kp / 4 {
+            let bg = b.add(g * NR * 4);
+            let mut bv = [_mm256_setzero_si256(); V];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = _mm256_loadu_si256(bg.add(v * 32) as *const _);
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let four = (a.add(r * kp + g * 4) as *const i32).read_unaligned();
+                let av = _mm256_set1_epi32(four);
+                for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                    *acc = _mm256_dpbusd_avx_epi32(*acc, av, bv);
+                }
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            for (v, &acc) in acc.iter().enumerate() {
+                _mm256_storeu_si256(c.add(r * np + v * 8) as *mut _, acc);
+            }
+        }
+    }
+
+    /// MR rows × NR columns of `Σ a·b` with AVX2, `a` already widened to
+    /// i16. Each group of 4 k of 4 columns (16 bytes of `b`) is widened to
+    /// 16 i16; `vpmaddwd` against the row's 4 activations (broadcast as 64
+    /// bits) gives each column two i32 partial sums (k 0–1, k 2–3) with no
+    /// saturation, summed pairwise at the end: 5 vector µops per 32
+    /// products (VNNI: 1), as would be the exact `vpmaddubsw` schemes
+    /// (activations split in 7 + 1 bits). Tiles of 2 rows × 4 vectors (16
+    /// columns), the fastest of 4×2, 2×4, 8×1, 4×4, 8×2 and 2×8 measured.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn avx2_kernel(a: &[i16], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
+        avx2_kernel_tiled::<2, 4>(a, b, c, kp, np)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn avx2_kernel_tiled<const R: usize, const W: usize>(
+        a: &[i16],
+        b: &[i8],
+        c: &mut [i32],
+        kp: usize,
+        np: usize,
+    ) {
+        const { assert!(MR.is_multiple_of(R) && NR.is_multiple_of(4 * W)) };
+        for r0 in (0..MR).step_by(R) {
+            for w0 in (0..NR / 4).step_by(W) {
+                avx2_tile::<R, W>(
+                    a.as_ptr().add(r0 * kp),
+                    b.as_ptr().add(w0 * 16),
+                    c.as_mut_ptr().add(r0 * np + w0 * 4),
+                    kp,
+                    np,
+                );
+            }
+        }
+    }
+
+    /// R rows × W·4 columns, as [`vnni_tile`].
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn avx2_tile<const R: usize, const W: usize>(
+        a: *const i16,
+        b: *const i8,
+        c: *mut i32,
+        kp: usize,
+        np: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_si256(); W]; R];
+        for g in 0..kp / 4 {
+            let bg = b.add(g * NR * 4);
+            let mut bw = [_mm256_setzero_si256(); W];
+            for (w, bw) in bw.iter_mut().enumerate() {
+                *bw = _mm256_cvtepi8_epi16(_mm_loadu_si128(bg.add(w * 16) as *const _));
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let four = (a.add(r * kp + g * 4) as *const i64).read_unaligned();
+                let av = _mm256_set1_epi64x(four);
+                for (acc, &bw) in acc.iter_mut().zip(&bw) {
+                    *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(av, bw));
+                }
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            for (w, &acc) in acc.iter().enumerate() {
+                let mut pairs = [0i32; 8];
+                _mm256_storeu_si256(pairs.as_mut_ptr() as *mut _, acc);
+                let out = c.add(r * np + w * 4);
+                for j in 0..4 {
+                    *out.add(j) = pairs[2 * j].wrapping_add(pairs[2 * j + 1]);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +696,186 @@ mod tests {
                 (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
             })
             .collect()
+    }
+
+    /// The vector kernels this CPU has; those it lacks are named on stderr.
+    fn available_kernels() -> Vec<Int8Kernel> {
+        Int8Kernel::ALL
+            .into_iter()
+            .filter(|&k| k != Int8Kernel::Scalar)
+            .filter(|&k| {
+                let ok = k.available();
+                if !ok {
+                    eprintln!("this CPU lacks {k}: its kernel was not checked");
+                }
+                ok
+            })
+            .collect()
+    }
+
+    /// A small xorshift generator, for test data.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Weights whose every row holds a ±127 (so each row's scale is 1 and
+    /// the int8 weights are these integers), activations as given.
+    fn check_exact(rows: usize, k: usize, n: usize, w: &[i32], qa_rows: &[u8]) {
+        let wt: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+        let q = QLinear::new(&Tensor::from_vec(wt, (n, k), &Device::Cpu).unwrap(), None).unwrap();
+        let (kp, np, padded) = (q.kp, n.div_ceil(NR) * NR, rows.div_ceil(MR) * MR);
+        let mut qa = vec![0u8; padded * kp];
+        for r in 0..rows {
+            qa[r * kp..r * kp + k].copy_from_slice(&qa_rows[r * k..(r + 1) * k]);
+        }
+        let mut scalar = vec![0i32; padded * np];
+        q.integer_product(&qa, rows, &mut scalar, Int8Kernel::Scalar);
+        // The reference itself against the textbook sum.
+        for r in 0..rows {
+            for j in 0..n {
+                let sum: i64 = (0..k)
+                    .map(|i| qa_rows[r * k + i] as i64 * w[j * k + i] as i64)
+                    .sum();
+                assert_eq!(scalar[r * np + j] as i64, sum, "row {r} column {j}");
+            }
+        }
+        for kernel in available_kernels() {
+            let mut fast = vec![-1i32; padded * np];
+            q.integer_product(&qa, rows, &mut fast, kernel);
+            for r in 0..rows {
+                assert_eq!(
+                    &scalar[r * np..r * np + n],
+                    &fast[r * np..r * np + n],
+                    "{kernel}: row {r} of {rows}, k {k}, n {n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernel_gives_the_scalar_integers_at_the_extremes() {
+        for &(rows, k, n) in &[
+            (8, 4, 32),
+            (9, 45, 50),
+            (13, 384, 33),
+            (3, 1537, 70),
+            (1, 1, 1),
+        ] {
+            for (wv, av) in [(127, 255u8), (-127, 255), (127, 0), (-127, 1)] {
+                check_exact(rows, k, n, &vec![wv; n * k], &vec![av; rows * k]);
+            }
+            // Alternating signs, so saturation of a pairwise i16 sum would show.
+            let w: Vec<i32> = (0..n * k)
+                .map(|i| if (i / 2) % 2 == 0 { 127 } else { -127 })
+                .collect();
+            check_exact(rows, k, n, &w, &vec![255; rows * k]);
+        }
+    }
+
+    #[test]
+    fn every_kernel_gives_the_scalar_integers_on_random_inputs() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for &(rows, k, n) in &[
+            (1, 3, 1),
+            (7, 5, 31),
+            (8, 32, 32),
+            (9, 33, 33),
+            (17, 127, 65),
+            (23, 384, 96),
+            (5, 390, 130),
+            (12, 1536, 40),
+        ] {
+            for extreme in [false, true] {
+                let mut w: Vec<i32> = (0..n * k)
+                    .map(|_| match (extreme, rng.below(4)) {
+                        (true, 0) => 127,
+                        (true, 1) => -127,
+                        _ => rng.below(255) as i32 - 127,
+                    })
+                    .collect();
+                for j in 0..n {
+                    w[j * k + rng.below(k as u64) as usize] =
+                        if rng.below(2) == 0 { 127 } else { -127 };
+                }
+                let a: Vec<u8> = (0..rows * k)
+                    .map(|_| match (extreme, rng.below(3)) {
+                        (true, 0) => 255,
+                        (true, 1) => 0,
+                        _ => rng.below(256) as u8,
+                    })
+                    .collect();
+                check_exact(rows, k, n, &w, &a);
+            }
+        }
+    }
+
+    #[test]
+    fn every_quantizer_gives_the_same_bytes() {
+        let mut rng = Rng(42);
+        for len in (1..70).chain([383, 384, 385, 1536]) {
+            for case in 0..3 {
+                let row: Vec<f32> = match case {
+                    0 => pseudo(len, len as u32),
+                    1 => vec![0.25; len],
+                    _ => (0..len)
+                        .map(|_| (rng.below(2001) as f32 - 1000.0) / 7.0)
+                        .collect(),
+                };
+                let mut want = vec![0u8; len];
+                let reference = quantize_row(&row, &mut want, Int8Kernel::Scalar);
+                for kernel in available_kernels() {
+                    let mut got = vec![0u8; len];
+                    let scales = quantize_row(&row, &mut got, kernel);
+                    assert_eq!(want, got, "{kernel}, length {len}, case {case}");
+                    assert_eq!(reference, scales, "{kernel}, length {len}, case {case}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_kernel_is_chosen_best_first_or_as_forced() {
+        assert_eq!(Int8Kernel::choose(None).unwrap(), Int8Kernel::best());
+        assert_eq!(Int8Kernel::choose(Some("")).unwrap(), Int8Kernel::best());
+        assert_eq!(
+            Int8Kernel::choose(Some("auto")).unwrap(),
+            Int8Kernel::best()
+        );
+        assert!(Int8Kernel::best().available());
+        let best_rank = Int8Kernel::ALL
+            .iter()
+            .position(|&k| k == Int8Kernel::best())
+            .unwrap();
+        assert!(Int8Kernel::ALL[..best_rank].iter().all(|k| !k.available()));
+        for kernel in Int8Kernel::ALL {
+            assert_eq!(Int8Kernel::from_name(kernel.name()), Some(kernel));
+            match Int8Kernel::choose(Some(kernel.name())) {
+                Ok(k) => assert!(k == kernel && kernel.available()),
+                Err(e) => {
+                    assert!(!kernel.available());
+                    assert!(e.contains("lacks") && e.contains(INT8_KERNEL_ENV), "{e}");
+                }
+            }
+        }
+        assert_eq!(
+            Int8Kernel::choose(Some("AVX2")).ok(),
+            Int8Kernel::choose(Some("avx2")).ok()
+        );
+        let e = Int8Kernel::choose(Some("sse9")).unwrap_err();
+        assert!(
+            e.contains("not an int8 kernel") && e.contains("avxvnni"),
+            "{e}"
+        );
+        assert!(Int8Kernel::Scalar.available());
     }
 
     #[test]
@@ -364,18 +898,16 @@ mod tests {
             // Two 8-bit roundings of values in [-1, 1] over 45 terms.
             assert!((e - g).abs() < 0.05, "{e} vs {g}");
         }
-        // The scalar and the VNNI kernels give the same integers.
+        // Every kernel this CPU has gives the scalar integers.
         let xs: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
-        let (qa, _, _) = q.quantize_rows(&xs[..MR * k], MR);
+        let (qa, _, _) = q.quantize_rows(&xs[..MR * k], MR, Int8Kernel::Scalar);
         let np = n.div_ceil(NR) * NR;
         let mut scalar = vec![0i32; MR * np];
-        q.integer_product(&qa, MR, &mut scalar, false);
-        if vnni_available() {
+        q.integer_product(&qa, MR, &mut scalar, Int8Kernel::Scalar);
+        for kernel in available_kernels() {
             let mut fast = vec![0i32; MR * np];
-            q.integer_product(&qa, MR, &mut fast, true);
-            assert_eq!(scalar, fast);
-        } else {
-            eprintln!("no AVX-512 VNNI here: only the scalar kernel was checked");
+            q.integer_product(&qa, MR, &mut fast, kernel);
+            assert_eq!(scalar, fast, "{kernel}");
         }
     }
 

@@ -3,7 +3,8 @@
 //!
 //! This crate owns the arithmetic and nothing else: [`int8`] dense layers
 //! (weights per output channel, activations per row, products summed in
-//! i32 on AVX-512 VNNI or a portable loop), multi-head self-[`attention`]
+//! i32 on AVX-512 VNNI, AVX-VNNI, AVX2 or a portable loop, see
+//! [`int8_kernel`]), multi-head self-[`attention`]
 //! fused from the projections to the context, element-wise [`math`]
 //! (exp, erf, in-place GELU), and the [`parallel`] loop that runs them on
 //! candle's worker threads. Each kernel is written once as plain Rust the
@@ -21,6 +22,6 @@ pub mod math;
 pub mod parallel;
 
 pub use attention::attention;
-pub use int8::{vnni_available, QLinear};
+pub use int8::{int8_kernel, vnni_available, Int8Kernel, QLinear};
 pub use math::{erf, exp, gelu_erf_in_place, GeluErf};
 pub use parallel::{cpu_f32, for_each_chunk_mut};

@@ -1,0 +1,117 @@
+//! Times one int8 linear layer on each integer kernel this CPU has, and
+//! candle's f32 product of the same shape, at MiniLM sizes (hidden 384,
+//! intermediate 1536) for a batch of 32 sequences of 128 tokens.
+//!
+//! `nice cargo run --release -p policylens-kernels --example int8_kernels`
+//!
+//! Each kernel runs in a child process with `POLICYLENS_INT8_KERNEL` set
+//! (the variable is read once per process); each figure is the median of
+//! three timings.
+
+use std::process::Command;
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use policylens_kernels::int8::INT8_KERNEL_ENV;
+use policylens_kernels::{int8_kernel, Int8Kernel, QLinear};
+
+const ROWS: usize = 32 * 128;
+const SHAPES: [(usize, usize); 2] = [(384, 1536), (1536, 384)];
+
+fn pseudo(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Median of three timings (seconds per product) of `f`, each over enough
+/// calls to last about half a second.
+fn median_of_three(mut f: impl FnMut()) -> f64 {
+    let t = Instant::now();
+    f(); // warm-up, and a first estimate
+    let reps = ((0.5 / t.elapsed().as_secs_f64()).ceil() as usize).clamp(1, 1000);
+    let mut times: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t.elapsed().as_secs_f64() / reps as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[1]
+}
+
+/// In a child: one line per shape, `k n seconds`.
+fn child(mode: &str) {
+    for (k, n) in SHAPES {
+        let w = Tensor::from_vec(pseudo(n * k, 1), (n, k), &Device::Cpu).unwrap();
+        let x = Tensor::from_vec(pseudo(ROWS * k, 2), (ROWS, k), &Device::Cpu).unwrap();
+        let secs = if mode == "f32" {
+            let wt = w.t().unwrap();
+            median_of_three(|| drop(x.matmul(&wt).unwrap()))
+        } else {
+            assert_eq!(int8_kernel(), mode);
+            let q = QLinear::new(&w, None).unwrap();
+            median_of_three(|| drop(q.forward(&x).unwrap()))
+        };
+        println!("{k} {n} {secs}");
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, mode] = &args[..] {
+        if flag == "--child" {
+            return child(mode);
+        }
+    }
+    let threads = candle_core::utils::get_num_threads();
+    println!("{ROWS} rows (32 × 128 tokens), {threads} threads; ms per product (GMAC/s), ×: speed over f32\n");
+    let mut modes = vec!["f32".to_string()];
+    for kernel in Int8Kernel::ALL {
+        if kernel.available() {
+            modes.push(kernel.name().into());
+        } else {
+            println!("(this CPU lacks {kernel})");
+        }
+    }
+    let mut f32_secs = Vec::new();
+    println!("| path | k=384, n=1536 | × | k=1536, n=384 | × |\n|---|---|---|---|---|");
+    for mode in &modes {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--child", mode]);
+        if mode != "f32" {
+            cmd.env(INT8_KERNEL_ENV, mode);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let secs: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split(' ').nth(2).unwrap().parse().unwrap())
+            .collect();
+        if mode == "f32" {
+            f32_secs = secs.clone();
+        }
+        let name = if mode == "f32" {
+            "f32 (candle)".to_string()
+        } else {
+            format!("int8 {mode}")
+        };
+        let mut row = format!("| {name} |");
+        for ((&s, &f), (k, n)) in secs.iter().zip(&f32_secs).zip(SHAPES) {
+            let gmac = (ROWS * k * n) as f64 / s / 1e9;
+            row += &format!(" {:.1} ms ({gmac:.0}) | {:.2} |", s * 1e3, f / s);
+        }
+        println!("{row}");
+    }
+}

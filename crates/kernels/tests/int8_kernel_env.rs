@@ -1,0 +1,97 @@
+//! `POLICYLENS_INT8_KERNEL` forces the int8 kernel, read once per process:
+//! each case runs this test binary again as a child with the variable set.
+
+use std::process::Command;
+
+use candle_core::{Device, Tensor};
+use policylens_kernels::int8::INT8_KERNEL_ENV;
+use policylens_kernels::{int8_kernel, Int8Kernel, QLinear};
+
+/// What the child expects: a kernel name, or `refused`.
+const CHILD: &str = "POLICYLENS_INT8_KERNEL_TEST_EXPECT";
+
+fn pseudo(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Runs for real only in a child (does nothing in the parent's run).
+#[test]
+fn child_uses_the_forced_kernel() {
+    let Ok(expect) = std::env::var(CHILD) else {
+        return;
+    };
+    if expect == "refused" {
+        let name = int8_kernel(); // panics with the reason
+        panic!("{INT8_KERNEL_ENV} was accepted as {name}");
+    }
+    assert_eq!(int8_kernel(), expect);
+    // A layer runs on it, and stays close to f32.
+    let (m, k, n) = (19, 70, 45);
+    let w = Tensor::from_vec(pseudo(n * k, 1), (n, k), &Device::Cpu).unwrap();
+    let x = Tensor::from_vec(pseudo(m * k, 2), (m, k), &Device::Cpu).unwrap();
+    let exact: Vec<Vec<f32>> = x.matmul(&w.t().unwrap()).unwrap().to_vec2().unwrap();
+    let got: Vec<Vec<f32>> = QLinear::new(&w, None)
+        .unwrap()
+        .forward(&x)
+        .unwrap()
+        .to_vec2()
+        .unwrap();
+    for (e, g) in exact.iter().flatten().zip(got.iter().flatten()) {
+        assert!((e - g).abs() < 0.08, "{e} vs {g}");
+    }
+}
+
+fn run_child(value: &str, expect: &str) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_uses_the_forced_kernel",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(INT8_KERNEL_ENV, value)
+        .env(CHILD, expect)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_variable_forces_each_kernel_the_cpu_has_and_refuses_the_others() {
+    for kernel in Int8Kernel::ALL {
+        let expect = if kernel.available() {
+            kernel.name()
+        } else {
+            "refused"
+        };
+        let out = run_child(kernel.name(), expect);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if kernel.available() {
+            assert!(out.status.success(), "{kernel}: {stdout}\n{stderr}");
+        } else {
+            eprintln!("this CPU lacks {kernel}: checking that forcing it is refused");
+            assert!(!out.status.success(), "{kernel} was accepted");
+            assert!(
+                stdout.contains("lacks") || stderr.contains("lacks"),
+                "{stdout}\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_kernel_name_is_refused_with_the_valid_ones() {
+    let out = run_child("sse9", "refused");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("not an int8 kernel") && text.contains("avx2"),
+        "{text}"
+    );
+}
