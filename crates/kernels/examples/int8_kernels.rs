@@ -13,20 +13,11 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use policylens_kernels::int8::INT8_KERNEL_ENV;
+use policylens_kernels::testing::pseudo;
 use policylens_kernels::{int8_kernel, Int8Kernel, QLinear};
 
 const ROWS: usize = 32 * 128;
 const SHAPES: [(usize, usize); 2] = [(384, 1536), (1536, 384)];
-
-fn pseudo(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// Median of three timings (seconds per product) of `f`, each over enough
 /// calls to last about half a second.

@@ -686,17 +686,8 @@ mod avx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::pseudo;
     use candle_core::Device;
-
-    fn pseudo(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     /// The vector kernels this CPU has; those it lacks are named on stderr.
     fn available_kernels() -> Vec<Int8Kernel> {

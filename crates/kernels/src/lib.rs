@@ -20,6 +20,7 @@ pub mod attention;
 pub mod int8;
 pub mod math;
 pub mod parallel;
+pub mod testing;
 
 pub use attention::attention;
 pub use int8::{int8_kernel, vnni_available, Int8Kernel, QLinear};

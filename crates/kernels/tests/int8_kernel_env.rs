@@ -5,20 +5,11 @@ use std::process::Command;
 
 use candle_core::{Device, Tensor};
 use policylens_kernels::int8::INT8_KERNEL_ENV;
+use policylens_kernels::testing::pseudo;
 use policylens_kernels::{int8_kernel, Int8Kernel, QLinear};
 
 /// What the child expects: a kernel name, or `refused`.
 const CHILD: &str = "POLICYLENS_INT8_KERNEL_TEST_EXPECT";
-
-fn pseudo(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// Runs for real only in a child (does nothing in the parent's run).
 #[test]
