@@ -59,6 +59,7 @@ pub fn run(args: LabelArgs) -> Result<ExitCode> {
             k.dedup();
             k
         },
+        cancel: None,
     };
     let s = policylens_pipeline::run(&args.inputs, folder, &classifier, &opts)?;
     report(&s, &args.out);

@@ -34,6 +34,8 @@ use policylens_store::{ClauseRow, DocumentRow, Job, OpenRun, RunFolder, StoreErr
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
@@ -64,6 +66,9 @@ pub enum PipelineError {
         total: usize,
         source: Box<PipelineError>,
     },
+    /// The caller asked the run to stop ([`RunOptions::cancel`]).
+    #[error("stopped on request")]
+    Cancelled,
     /// `source` met while `action` (labeling, reading) `input`.
     #[error("{action} {}", input.display())]
     Input {
@@ -89,6 +94,11 @@ pub struct RunOptions {
     /// Label only documents of these kinds (the others get status
     /// `other_kind`); empty labels every kind.
     pub kinds: Vec<Kind>,
+    /// Set from another thread to stop the run before its next commit
+    /// group (what is committed stays, and the same run resumes from it);
+    /// the run then ends with [`PipelineError::Stopped`] over
+    /// [`PipelineError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -99,7 +109,16 @@ impl Default for RunOptions {
             overwrite: false,
             max_file_bytes: policylens_read::DEFAULT_MAX_FILE_BYTES,
             kinds: Vec::new(),
+            cancel: None,
         }
+    }
+}
+
+impl RunOptions {
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
     }
 }
 
@@ -234,6 +253,9 @@ pub fn run(
         if pending.is_empty() {
             continue;
         }
+        if opts.cancelled() {
+            return Err(stopped(&open, PipelineError::Cancelled));
+        }
         let t = Instant::now();
         let prepared: Vec<Prepared> = pending
             .par_iter()
@@ -249,6 +271,9 @@ pub fn run(
                 .map(windows_of)
                 .collect::<Vec<_>>(),
         ) {
+            if opts.cancelled() {
+                return Err(stopped(&open, PipelineError::Cancelled));
+            }
             let docs: Vec<Prepared> = prepared.by_ref().take(group.len()).collect();
             let (docs, clauses) =
                 label_group(docs, classifier, &mut summary).map_err(|e| stopped(&open, e))?;

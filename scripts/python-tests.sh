@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the Python package (crates/python) into target/python/venv with
+# `maturin develop` and run its tests: the Labeler against the CLI, and the
+# Ray runner on a two-node loopback cluster (127.0.0.2, 127.0.0.3).
+#
+#   scripts/python-tests.sh [PYTEST ARGS...]
+#
+# The extension builds in the dev profile, whose dependencies are optimized
+# (Cargo.toml), so it reuses what `cargo test --workspace` compiled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv=target/python/venv
+# A venv is not relocatable: make a new one if this one was moved or broken.
+if [ "$("$venv/bin/python" -c 'import sys; print(sys.prefix)' 2>/dev/null)" != "$root/$venv" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r crates/python/requirements.txt
+VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
+# The CLI the tests compare with (built by `cargo test --workspace`).
+if [ -z "${POLICYLENS_BIN:-}" ]; then
+    cargo build --quiet -p policylens
+    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    export POLICYLENS_BIN=$target/debug/policylens
+fi
+export RAY_USAGE_STATS_ENABLED=0
+"$venv/bin/python" -m pytest -q crates/python/tests "$@"
