@@ -2,16 +2,18 @@
 # Execute notebooks/analysis.ipynb headless and check the Parquet column types
 # from Python. Fails if any notebook cell raises.
 #
-#   scripts/ci-notebook.sh            # venv in target/notebook/venv
+#   scripts/ci-notebook.sh            # venv in target/python/venv
 #
-# Builds the debug binary (or takes POLICYLENS_BIN) and labels with the
-# committed default model. The executed notebook and its figures are written
+# The notebook labels through the `policylens` package (crates/python,
+# built here with `maturin develop` into the venv scripts/python-tests.sh
+# uses); the Parquet type checks read a run of the debug binary (or of
+# POLICYLENS_BIN). Both use the fetched default model. The executed notebook and its figures are written
 # to target/notebook/ as artefacts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 nb_dir=target/notebook
-venv=$nb_dir/venv
+venv=target/python/venv
 mkdir -p "$nb_dir"
 
 if [ ! -f models/policylens-minilm-opp115/model.safetensors ]; then
@@ -23,7 +25,9 @@ if [ "$("$venv/bin/python" -c 'import sys; print(sys.prefix)' 2>/dev/null)" != "
     rm -rf "$venv"
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r notebooks/requirements.txt -r crates/python/requirements.txt
+VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
 # POLICYLENS_BIN: a policylens binary to use instead of building one.
 bin=${POLICYLENS_BIN:-}
 if [ -z "$bin" ]; then

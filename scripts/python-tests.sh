@@ -20,7 +20,8 @@ fi
 VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
 # The CLI the tests compare with (built by `cargo test --workspace`).
 if [ -z "${POLICYLENS_BIN:-}" ]; then
-    cargo build --quiet -p policylens
+    # Same feature resolution as `cargo test --workspace`: nothing is rebuilt after it.
+    cargo build --quiet --workspace --bins
     target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
     export POLICYLENS_BIN=$target/debug/policylens
 fi

@@ -1,6 +1,6 @@
 """Rebuild datasets/shortcuts/{lookalikes,swap_clauses}.jsonl from Open Terms Archive text.
 
-    target/notebook/venv/bin/python scripts/shortcuts/build_dataset.py [--ota DIR] [--run DIR]
+    target/python/venv/bin/python scripts/shortcuts/build_dataset.py [--ota DIR] [--run DIR]
 
 Clauses are cut by PolicyLens itself: `policylens label` on every OTA file with
 a tiny all-zero copy of the shipped model (scripts/shortcuts/tiny_model.py;

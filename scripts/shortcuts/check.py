@@ -1,6 +1,6 @@
 """Shortcut checks for a PolicyLens model: look-alike false positives and name-swap invariance.
 
-    target/notebook/venv/bin/python scripts/shortcuts/check.py [--model DIR] [--precision P]
+    target/python/venv/bin/python scripts/shortcuts/check.py [--model DIR] [--precision P]
         [--bin PATH] [--json FILE] [--worst N] [--cap N]
 
 (a) Look-alikes: labels `datasets/shortcuts/lookalikes.jsonl` (real Open Terms
