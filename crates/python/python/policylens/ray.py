@@ -795,6 +795,21 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def resume_advice(error: Exception, actors: Optional[int]) -> str:
+    """What to rerun after a failed run: the same command, unless the actor
+    pool could not start (a node is gone), where the same `--actors` would
+    wait and time out again."""
+    import ray.exceptions
+
+    timed_out = isinstance(error, ray.exceptions.GetTimeoutError) or "starting actors" in str(error)
+    if timed_out and actors is not None:
+        return (
+            f"the cluster could not start {actors} actors within {ACTOR_START_TIMEOUT_S} s: rerun with fewer "
+            "--actors, or without --actors to size the pool to the CPUs the cluster has now; committed shards are kept"
+        )
+    return "rerun the same command to resume"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
@@ -822,7 +837,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         if not isinstance(e, ray.exceptions.RayError):
             raise
-        print(f"policylens.ray: the run failed on the cluster: {e}\nrerun the same command to resume", file=sys.stderr)
+        print(f"policylens.ray: the run failed on the cluster: {e}\n{resume_advice(e, args.actors)}", file=sys.stderr)
         return EXIT_RUN_FAILED
     if args.json:
         print(json.dumps(summary))
