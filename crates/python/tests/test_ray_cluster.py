@@ -308,7 +308,9 @@ def test_worker_killed_mid_shard_commits_every_shard_once(cluster: dict, resumed
     assert driver.returncode == 0, output[-4000:]
     assert summary_of(output)["complete"]
     assert_committed_once(out, files)
-    assert all(m["pid"] != victim for m in markers(out).values())
+    # The paused shard was committed by a retry in another process (the
+    # victim may have committed shards before it; their markers stay).
+    assert markers(out)[int(target.split("=")[1])]["pid"] != victim
     assert_same_bytes_as(out, resumed_run["out"])
 
 
