@@ -27,14 +27,15 @@ if [ "$("$venv/bin/python" -c 'import sys; print(sys.prefix)' 2>/dev/null)" != "
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r notebooks/requirements.txt -r crates/python/requirements.txt
-VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
+# crates/python is a workspace of its own; building it into the main target
+# folder reuses every dependency compiled there with the same features.
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+CARGO_TARGET_DIR=$target VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
 # POLICYLENS_BIN: a policylens binary to use instead of building one.
 bin=${POLICYLENS_BIN:-}
 if [ -z "$bin" ]; then
     # Same feature resolution as `cargo test --workspace`: nothing is rebuilt after it.
     cargo build --quiet --workspace --bins --examples
-    # Wherever cargo puts it (CARGO_TARGET_DIR or a configured target dir).
-    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
     bin=$target/debug/policylens
 fi
 

@@ -5,8 +5,9 @@
 #
 #   scripts/python-tests.sh [PYTEST ARGS...]
 #
-# The extension builds in the dev profile, whose dependencies are optimized
-# (Cargo.toml), so it reuses what `cargo test --workspace` compiled.
+# The extension builds in the dev profile, whose dependencies are optimized,
+# into the main target folder: it reuses what `cargo test --workspace`
+# compiled, except the proc-macro users that pyo3's `syn` features change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,12 +18,14 @@ if [ "$("$venv/bin/python" -c 'import sys; print(sys.prefix)' 2>/dev/null)" != "
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r crates/python/requirements.txt
-VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
+# crates/python is a workspace of its own; building it into the main target
+# folder reuses every dependency compiled there with the same features.
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+CARGO_TARGET_DIR=$target VIRTUAL_ENV=$root/$venv "$venv/bin/maturin" develop --quiet -m crates/python/Cargo.toml
 # The CLI the tests compare with (built by `cargo test --workspace`).
 if [ -z "${POLICYLENS_BIN:-}" ]; then
     # Same feature resolution as `cargo test --workspace`: nothing is rebuilt after it.
     cargo build --quiet --workspace --bins
-    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
     export POLICYLENS_BIN=$target/debug/policylens
 fi
 export RAY_USAGE_STATS_ENABLED=0
