@@ -1,0 +1,52 @@
+"""Counterfactual copies of training clauses against the "Face" shortcut.
+
+The shipped model reads the token "Face" in a company name (Hugging Face,
+"Acme Face SAS") as biometric. This writes, for every training clause of
+datasets/modern that names its own service and is not about biometrics, one
+copy with that name replaced by an invented organisation name built on
+"face" (Brightface, Facet Media, …), labels unchanged: a company's name
+carries no practice.
+
+The invented names are ours and differ from every name in
+datasets/shortcuts (the look-alike and name-swap checks), so those checks
+stay a measurement, not a target.
+
+    python scripts/modern/face_names.py datasets/modern/clauses.jsonl OUT.jsonl
+"""
+
+import json
+import random
+import re
+import sys
+
+SEED = 7
+NAMES = ["Brightface", "Facet Media", "Faceworks", "Clearface Ltd", "Everface", "Boldface Games",
+         "Facetly", "Openface Studio", "Faceplate Labs", "Redface Software", "Northface Analytics",
+         "Faceline SAS", "Cliffface Holdings", "Faceon Systems", "Facewell GmbH", "Moonface Inc."]
+
+
+def service_name(service: str) -> str:
+    return re.sub(r"\.(com|org|gov|edu|fr|ie|me)$", "", service).replace("-", " ")
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    rng = random.Random(SEED)
+    written = 0
+    with open(src) as f, open(out, "w") as w:
+        for line in f:
+            r = json.loads(line)
+            if r["split"] != "train" or "biometrics" in r["labels"]:
+                continue
+            pattern = re.compile(r"\b" + re.escape(service_name(r["service"])) + r"\b")
+            if not pattern.search(r["text"]):
+                continue
+            name = rng.choice(NAMES)
+            w.write(json.dumps({"id": r["id"] + "-face", "text": pattern.sub(name, r["text"]),
+                                "labels": r["labels"], "split": "train"}, ensure_ascii=False) + "\n")
+            written += 1
+    print(f"{written} counterfactual clauses written to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
