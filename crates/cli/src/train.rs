@@ -107,6 +107,11 @@ pub struct FineTuneArgs {
     /// Weight of the gold labels against the teachers' scores (1 = ignore the teachers).
     #[arg(long, default_value_t = 0.5)]
     pub distill_alpha: f32,
+    /// Blend the teachers' scores only into the clauses of this --train
+    /// argument (repeatable, written as given to --train); the others keep
+    /// their gold labels. Default: every training file.
+    #[arg(long = "distill-only")]
+    pub distill_only: Vec<String>,
     /// Unlabeled policies (files or folders, any format `label` reads) whose
     /// clauses are added to training with the teachers' mean scores as their
     /// targets: distilling the teachers on text they never saw. Needs --teacher.
@@ -161,6 +166,7 @@ impl TrainArgs {
             dtype: crate::dtype(&ft.dtype),
             teachers: ft.teachers.clone(),
             distill_alpha: ft.distill_alpha,
+            distill_only: ft.distill_only.clone(),
             transfer: ft.transfer.clone(),
             transfer_limit: ft.transfer_limit,
         })

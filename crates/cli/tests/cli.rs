@@ -958,6 +958,14 @@ fn fine_tune_distils_from_teachers_and_records_them() {
     let refused = f.run(&["--teacher", teacher, "--distill-alpha", "1.5"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--distill-alpha"));
+
+    // --distill-only names a --train argument as written, and is recorded.
+    let train = format!("{}@train", f.data.display());
+    let only = f.run(&["--teacher", teacher, "--distill-only", &train]);
+    assert_eq!(f.record(&only)["distill_only"][0], train.as_str());
+    let refused = f.run(&["--teacher", teacher, "--distill-only", "elsewhere.jsonl"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("elsewhere.jsonl"));
 }
 
 #[test]

@@ -30,8 +30,18 @@ pub fn load_annotated(
     labels: &LabelSet,
     observer: &dyn Observer,
 ) -> Result<Annotated> {
+    Ok(load_annotated_by_source(specs, labels, observer)?.0)
+}
+
+/// [`load_annotated`], with the index in `specs` of the file each row came from.
+pub fn load_annotated_by_source(
+    specs: &[String],
+    labels: &LabelSet,
+    observer: &dyn Observer,
+) -> Result<(Annotated, Vec<usize>)> {
     let mut all = Annotated::default();
-    for spec in specs {
+    let mut source = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
         let (path, split) = parse_spec(spec);
         let a = read_annotated(&path, split.as_deref(), labels)
             .map_err(|e| TrainError::from(e).context(format!("reading {spec}")))?;
@@ -40,12 +50,13 @@ pub fn load_annotated(
             a.texts.len(),
             a.skipped
         ));
+        source.extend(std::iter::repeat_n(i, a.texts.len()));
         all.texts.extend(a.texts);
         all.headings.extend(a.headings);
         all.gold.extend(a.gold);
         all.skipped += a.skipped;
     }
-    Ok(all)
+    Ok((all, source))
 }
 
 /// The distinct clause texts of the policies under `paths`, read and

@@ -102,6 +102,21 @@ pub fn teacher_scores(
     Ok(TeacherScores { scores, model_ids })
 }
 
+/// The teachers' scores kept only on the rows marked in `distilled`; the
+/// other rows read as unscored, so [`distilled_targets`] gives them their
+/// gold labels (`train --distill-only`).
+pub fn teacher_only_on(
+    mut teacher: Vec<Vec<Option<f32>>>,
+    distilled: &[bool],
+) -> Vec<Vec<Option<f32>>> {
+    for (row, &keep) in teacher.iter_mut().zip(distilled) {
+        if !keep {
+            row.iter_mut().for_each(|t| *t = None);
+        }
+    }
+    teacher
+}
+
 /// `alpha * gold + (1 - alpha) * teacher` where a teacher scored the label.
 pub fn distilled_targets(
     gold: &[Vec<bool>],
@@ -160,6 +175,15 @@ mod tests {
             assert_eq!(e.targets, vec![0.7, 0.0]);
             assert_eq!(e.supervised, vec![1.0, 0.0]);
         }
+    }
+
+    #[test]
+    fn rows_outside_distill_only_keep_their_gold_targets() {
+        let gold = vec![vec![true, false], vec![true, false]];
+        let teacher = vec![vec![Some(0.2), Some(0.6)], vec![Some(0.2), Some(0.6)]];
+        let t = distilled_targets(&gold, &teacher_only_on(teacher, &[true, false]), 0.5);
+        assert_eq!(t[0], vec![Some(0.6), Some(0.3)], "distilled row blends");
+        assert_eq!(t[1], vec![Some(1.0), Some(0.0)], "other row is gold");
     }
 
     #[test]

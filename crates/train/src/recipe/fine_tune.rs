@@ -8,12 +8,13 @@
 //! them and written into `config.json`.
 
 use super::distill::{
-    distilled_targets, examples, hard_targets, pos_weights, teacher_scores, TeacherScores,
+    distilled_targets, examples, hard_targets, pos_weights, teacher_only_on, teacher_scores,
+    TeacherScores,
 };
 use super::TrainSpec;
 use crate::batch::Example;
 use crate::calibrate::{calibrate, record as calibration_record};
-use crate::data::{load_annotated, policy_clauses};
+use crate::data::{load_annotated, load_annotated_by_source, policy_clauses};
 use crate::error::{invalid, Result, TrainError};
 use crate::finetune::{fine_tune, FineTuneConfig, TrainState};
 use crate::init::init_from_encoder;
@@ -55,6 +56,9 @@ pub struct FineTuneJob {
     pub teachers: Vec<PathBuf>,
     /// Weight of gold against the teachers' scores (1 = ignore the teachers).
     pub distill_alpha: f32,
+    /// Training files (as given in `spec.train`) whose clauses get the
+    /// teachers' blend; the others keep gold targets. Empty: every file.
+    pub distill_only: Vec<String>,
     /// Unlabeled policies whose clauses the teachers label for training.
     pub transfer: Vec<PathBuf>,
     pub transfer_limit: Option<usize>,
@@ -93,12 +97,16 @@ pub fn fine_tune_model(job: &FineTuneJob, observer: &dyn Observer) -> Result<Fin
         windowing.max_tokens,
         windowing.overlap,
     )?;
-    let train = load_annotated(&spec.train, &spec.labels, observer)?;
+    let (train, source) = load_annotated_by_source(&spec.train, &spec.labels, observer)?;
     let val = load_annotated(&spec.validation, &spec.labels, observer)?;
     if train.texts.is_empty() || val.texts.is_empty() {
         invalid!("no training or no validation clauses");
     }
-    let targets = training_targets(job, &train, observer)?;
+    let distilled: Vec<bool> = source
+        .iter()
+        .map(|&i| job.distill_only.is_empty() || job.distill_only.contains(&spec.train[i]))
+        .collect();
+    let targets = training_targets(job, &train, &distilled, observer)?;
     let train_ex = examples(&tok, &targets.texts, &targets.targets)?;
     let val_ex = examples(&tok, &val.texts, &hard_targets(&val.gold))?;
     let config = FineTuneConfig {
@@ -125,6 +133,7 @@ pub fn fine_tune_model(job: &FineTuneJob, observer: &dyn Observer) -> Result<Fin
         "teachers": job.teachers,
         "teacher_models": targets.teacher_models,
         "distill_alpha": (!job.teachers.is_empty()).then_some(job.distill_alpha),
+        "distill_only": job.distill_only,
         "transfer": job.transfer,
         "transfer_clauses": targets.transfer,
         "config": config,
@@ -156,6 +165,12 @@ fn check(job: &FineTuneJob) -> Result<()> {
     if !job.transfer.is_empty() && job.teachers.is_empty() {
         invalid!("--transfer needs at least one --teacher to score its clauses");
     }
+    if !job.distill_only.is_empty() && job.teachers.is_empty() {
+        invalid!("--distill-only needs at least one --teacher");
+    }
+    if let Some(spec) = job.distill_only.iter().find(|s| !job.spec.train.contains(s)) {
+        invalid!("--distill-only {spec}: not one of the --train arguments, written the same way");
+    }
     Ok(())
 }
 
@@ -164,6 +179,7 @@ fn check(job: &FineTuneJob) -> Result<()> {
 fn training_targets(
     job: &FineTuneJob,
     train: &Annotated,
+    distilled: &[bool],
     observer: &dyn Observer,
 ) -> Result<Targets> {
     let seed = job.config.seed;
@@ -191,6 +207,7 @@ fn training_targets(
         model_ids,
     } = teacher_scores(&job.teachers, labels, &texts, &job.spec.load, observer)?;
     let on_transfer = t.split_off(train.texts.len());
+    let t = teacher_only_on(t, distilled);
     let mut targets = distilled_targets(&train.gold, &t, job.distill_alpha);
     targets.extend(on_transfer);
     Ok(Targets {
@@ -359,6 +376,7 @@ mod tests {
             dtype: DType::F32,
             teachers: Vec::new(),
             distill_alpha: 0.5,
+            distill_only: Vec::new(),
             transfer: Vec::new(),
             transfer_limit: None,
         };
@@ -369,5 +387,38 @@ mod tests {
         let done = fine_tune_model(&job, &crate::Silent).unwrap();
         assert_eq!(done.state.history.len(), 2);
         assert!(out.join("config.json").exists());
+    }
+
+    #[test]
+    fn distill_only_must_name_a_train_argument_and_needs_a_teacher() {
+        let mut job = FineTuneJob {
+            spec: TrainSpec {
+                train: vec!["opp.csv".into(), "modern.jsonl@train".into()],
+                validation: Vec::new(),
+                base: String::new(),
+                out: PathBuf::new(),
+                name: None,
+                labels: LabelSet::new(["collection"]).unwrap(),
+                load: LoadOptions::default(),
+            },
+            config: FineTuneConfig::default(),
+            pos_weight_power: 0.0,
+            max_tokens: 16,
+            threshold_prior: 0.0,
+            checkpoint: None,
+            dtype: DType::F32,
+            teachers: Vec::new(),
+            distill_alpha: 0.5,
+            distill_only: vec!["opp.csv".into()],
+            transfer: Vec::new(),
+            transfer_limit: None,
+        };
+        let err = check(&job).unwrap_err().to_string();
+        assert!(err.contains("needs at least one --teacher"), "{err}");
+        job.teachers = vec![PathBuf::from("teacher")];
+        assert!(check(&job).is_ok());
+        job.distill_only = vec!["modern.jsonl".into()];
+        let err = check(&job).unwrap_err().to_string();
+        assert!(err.contains("modern.jsonl") && err.contains("--train"), "{err}");
     }
 }
