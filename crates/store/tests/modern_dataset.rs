@@ -43,7 +43,10 @@ fn every_split_reads_as_annotated_clauses_with_the_sizes_the_readme_gives() {
         })
         .collect();
     assert_eq!(sizes, [2033, 494, 703]);
-    assert!(sizes[2] >= 600, "the issue asks for at least 600 test clauses");
+    assert!(
+        sizes[2] >= 600,
+        "the issue asks for at least 600 test clauses"
+    );
     let rows = read_clause_table(&file).unwrap();
     assert!(rows.len() >= 3000);
     let ids: BTreeSet<_> = rows.iter().map(|r| r.id.clone().unwrap()).collect();
@@ -109,6 +112,7 @@ fn labels_are_pass_a_where_the_passes_agree_and_the_adjudication_elsewhere() {
     }
     assert_eq!(disputed, c.len());
     let agreement: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("agreement.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("agreement.json")).unwrap())
+            .unwrap();
     assert_eq!(agreement["disputed"].as_u64().unwrap() as usize, disputed);
 }

@@ -168,7 +168,11 @@ fn check(job: &FineTuneJob) -> Result<()> {
     if !job.distill_only.is_empty() && job.teachers.is_empty() {
         invalid!("--distill-only needs at least one --teacher");
     }
-    if let Some(spec) = job.distill_only.iter().find(|s| !job.spec.train.contains(s)) {
+    if let Some(spec) = job
+        .distill_only
+        .iter()
+        .find(|s| !job.spec.train.contains(s))
+    {
         invalid!("--distill-only {spec}: not one of the --train arguments, written the same way");
     }
     Ok(())
@@ -328,6 +332,33 @@ mod tests {
     use policylens_classify::LoadOptions;
     use policylens_core::LabelSet;
 
+    /// A job with no teacher, no transfer and 16-token windows; tests set
+    /// the spec and what they vary.
+    fn plain_job() -> FineTuneJob {
+        FineTuneJob {
+            spec: TrainSpec {
+                train: Vec::new(),
+                validation: Vec::new(),
+                base: String::new(),
+                out: PathBuf::new(),
+                name: None,
+                labels: LabelSet::new(["collection"]).unwrap(),
+                load: LoadOptions::default(),
+            },
+            config: FineTuneConfig::default(),
+            pos_weight_power: 0.0,
+            max_tokens: 16,
+            threshold_prior: 0.0,
+            checkpoint: None,
+            dtype: DType::F32,
+            teachers: Vec::new(),
+            distill_alpha: 0.5,
+            distill_only: Vec::new(),
+            transfer: Vec::new(),
+            transfer_limit: None,
+        }
+    }
+
     /// Stops the run at its first step.
     struct StopAtOnce;
 
@@ -369,16 +400,7 @@ mod tests {
                 batch_size: 4,
                 ..Default::default()
             },
-            pos_weight_power: 0.0,
-            max_tokens: 16,
-            threshold_prior: 0.0,
-            checkpoint: None,
-            dtype: DType::F32,
-            teachers: Vec::new(),
-            distill_alpha: 0.5,
-            distill_only: Vec::new(),
-            transfer: Vec::new(),
-            transfer_limit: None,
+            ..plain_job()
         };
         let err = fine_tune_model(&job, &StopAtOnce).err().expect("stopped");
         assert!(matches!(err, TrainError::Interrupted(ref c) if *c == out.join("checkpoint")));
@@ -392,33 +414,19 @@ mod tests {
     #[test]
     fn distill_only_must_name_a_train_argument_and_needs_a_teacher() {
         let mut job = FineTuneJob {
-            spec: TrainSpec {
-                train: vec!["opp.csv".into(), "modern.jsonl@train".into()],
-                validation: Vec::new(),
-                base: String::new(),
-                out: PathBuf::new(),
-                name: None,
-                labels: LabelSet::new(["collection"]).unwrap(),
-                load: LoadOptions::default(),
-            },
-            config: FineTuneConfig::default(),
-            pos_weight_power: 0.0,
-            max_tokens: 16,
-            threshold_prior: 0.0,
-            checkpoint: None,
-            dtype: DType::F32,
-            teachers: Vec::new(),
-            distill_alpha: 0.5,
             distill_only: vec!["opp.csv".into()],
-            transfer: Vec::new(),
-            transfer_limit: None,
+            ..plain_job()
         };
+        job.spec.train = vec!["opp.csv".into(), "modern.jsonl@train".into()];
         let err = check(&job).unwrap_err().to_string();
         assert!(err.contains("needs at least one --teacher"), "{err}");
         job.teachers = vec![PathBuf::from("teacher")];
         assert!(check(&job).is_ok());
         job.distill_only = vec!["modern.jsonl".into()];
         let err = check(&job).unwrap_err().to_string();
-        assert!(err.contains("modern.jsonl") && err.contains("--train"), "{err}");
+        assert!(
+            err.contains("modern.jsonl") && err.contains("--train"),
+            "{err}"
+        );
     }
 }
