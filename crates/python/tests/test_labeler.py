@@ -176,7 +176,9 @@ def many_policies(folder: Path, copies: int) -> Path:
 
 
 def test_ctrl_c_stops_a_long_call_and_the_same_call_resumes(labeler, tmp_path):
-    inputs = many_policies(tmp_path / "in", 40)
+    # 240 documents: labeling them takes several seconds even on a fast
+    # machine, so the interrupt at 1 s lands mid-call.
+    inputs = many_policies(tmp_path / "in", 80)
     out = tmp_path / "out"
     timer = threading.Timer(1.0, _thread.interrupt_main)
     started = time.monotonic()
@@ -187,9 +189,9 @@ def test_ctrl_c_stops_a_long_call_and_the_same_call_resumes(labeler, tmp_path):
     assert stopped_after < 30, f"the call took {stopped_after:.1f}s to stop"
     assert not (out / "documents.parquet").exists()
     summary = labeler.label_to([inputs], out, chunk=4)
-    assert summary["documents"] == 120
-    assert 0 < summary["resumed"] < 120
-    assert pl.read_parquet(out / "documents.parquet").height == 120
+    assert summary["documents"] == 240
+    assert 0 < summary["resumed"] < 240
+    assert pl.read_parquet(out / "documents.parquet").height == 240
 
 
 def test_the_gil_is_released_while_labeling(labeler):
