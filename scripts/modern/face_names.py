@@ -11,7 +11,12 @@ The invented names are ours and differ from every name in
 datasets/shortcuts (the look-alike and name-swap checks), so those checks
 stay a measurement, not a target.
 
-    python scripts/modern/face_names.py datasets/modern/clauses.jsonl OUT.jsonl
+    python scripts/modern/face_names.py datasets/modern/clauses.jsonl OUT.jsonl [--standalone]
+
+--standalone draws from names where "Face" stands as a word of its own
+("Open Face Studio"), the form of the Hugging Face shortcut; without it,
+the names step 10 of docs/training.md used ("Brightface"), whose
+WordPiece tokens never include the word "Face" alone.
 """
 
 import json
@@ -24,6 +29,10 @@ NAMES = ["Brightface", "Facet Media", "Faceworks", "Clearface Ltd", "Everface", 
          "Facetly", "Openface Studio", "Faceplate Labs", "Redface Software", "Northface Analytics",
          "Faceline SAS", "Cliffface Holdings", "Faceon Systems", "Facewell GmbH", "Moonface Inc."]
 
+STANDALONE = ["Open Face Studio", "Blue Face Media", "Happy Face Games", "Clock Face Labs", "Bold Face Press",
+              "Red Face Software", "North Face Analytics", "Face Forward Ltd", "About Face Consulting",
+              "Paper Face SAS", "Face Value Cloud", "Smiling Face GmbH"]
+
 
 def service_name(service: str) -> str:
     return re.sub(r"\.(com|org|gov|edu|fr|ie|me)$", "", service).replace("-", " ")
@@ -31,6 +40,7 @@ def service_name(service: str) -> str:
 
 def main():
     src, out = sys.argv[1], sys.argv[2]
+    names = STANDALONE if "--standalone" in sys.argv[3:] else NAMES
     rng = random.Random(SEED)
     written = 0
     with open(src) as f, open(out, "w") as w:
@@ -41,7 +51,7 @@ def main():
             pattern = re.compile(r"\b" + re.escape(service_name(r["service"])) + r"\b")
             if not pattern.search(r["text"]):
                 continue
-            name = rng.choice(NAMES)
+            name = rng.choice(names)
             w.write(json.dumps({"id": r["id"] + "-face", "text": pattern.sub(name, r["text"]),
                                 "labels": r["labels"], "split": "train"}, ensure_ascii=False) + "\n")
             written += 1
