@@ -102,19 +102,27 @@ pub fn teacher_scores(
     Ok(TeacherScores { scores, model_ids })
 }
 
-/// The teachers' scores kept only on the rows marked in `distilled`; the
-/// other rows read as unscored, so [`distilled_targets`] gives them their
-/// gold labels (`train --distill-only`).
-pub fn teacher_only_on(
-    mut teacher: Vec<Vec<Option<f32>>>,
+/// One clause's score per label, `None` where no teacher scored it.
+pub type RowScores = Vec<Option<f32>>;
+
+/// Scores of the distilled rows (in order), then of transfer clauses, spread
+/// back over every training row: rows not marked in `distilled` read as
+/// unscored, so [`distilled_targets`] gives them their gold labels (`train
+/// --distill-only`). Returns the per-row scores and the transfer clauses'.
+pub fn scores_on_rows(
+    scores: Vec<RowScores>,
     distilled: &[bool],
-) -> Vec<Vec<Option<f32>>> {
-    for (row, &keep) in teacher.iter_mut().zip(distilled) {
-        if !keep {
-            row.iter_mut().for_each(|t| *t = None);
-        }
-    }
-    teacher
+    n_labels: usize,
+) -> (Vec<RowScores>, Vec<RowScores>) {
+    let mut scores = scores.into_iter();
+    let rows = distilled
+        .iter()
+        .map(|&d| match d {
+            true => scores.next().expect("a score per distilled row"),
+            false => vec![None; n_labels],
+        })
+        .collect();
+    (rows, scores.collect())
 }
 
 /// `alpha * gold + (1 - alpha) * teacher` where a teacher scored the label.
@@ -180,10 +188,13 @@ mod tests {
     #[test]
     fn rows_outside_distill_only_keep_their_gold_targets() {
         let gold = vec![vec![true, false], vec![true, false]];
-        let teacher = vec![vec![Some(0.2), Some(0.6)], vec![Some(0.2), Some(0.6)]];
-        let t = distilled_targets(&gold, &teacher_only_on(teacher, &[true, false]), 0.5);
+        // Scores for the one distilled row, then one transfer clause.
+        let scores = vec![vec![Some(0.2), Some(0.6)], vec![Some(0.9), Some(0.1)]];
+        let (rows, transfer) = scores_on_rows(scores, &[true, false], 2);
+        let t = distilled_targets(&gold, &rows, 0.5);
         assert_eq!(t[0], vec![Some(0.6), Some(0.3)], "distilled row blends");
         assert_eq!(t[1], vec![Some(1.0), Some(0.0)], "other row is gold");
+        assert_eq!(transfer, vec![vec![Some(0.9), Some(0.1)]]);
     }
 
     #[test]

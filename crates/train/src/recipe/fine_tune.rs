@@ -8,7 +8,7 @@
 //! them and written into `config.json`.
 
 use super::distill::{
-    distilled_targets, examples, hard_targets, pos_weights, teacher_only_on, teacher_scores,
+    distilled_targets, examples, hard_targets, pos_weights, scores_on_rows, teacher_scores,
     TeacherScores,
 };
 use super::TrainSpec;
@@ -206,12 +206,18 @@ fn training_targets(
     }
     texts.extend(transfer.iter().cloned());
     let labels = &job.spec.labels;
-    let TeacherScores {
-        scores: mut t,
-        model_ids,
-    } = teacher_scores(&job.teachers, labels, &texts, &job.spec.load, observer)?;
-    let on_transfer = t.split_off(train.texts.len());
-    let t = teacher_only_on(t, distilled);
+    // The teachers score only what they blend into: distilled rows, then transfer.
+    let to_score: Vec<String> = train
+        .texts
+        .iter()
+        .zip(distilled)
+        .filter(|(_, &d)| d)
+        .map(|(t, _)| t.clone())
+        .chain(transfer.iter().cloned())
+        .collect();
+    let TeacherScores { scores, model_ids } =
+        teacher_scores(&job.teachers, labels, &to_score, &job.spec.load, observer)?;
+    let (t, on_transfer) = scores_on_rows(scores, distilled, labels.len());
     let mut targets = distilled_targets(&train.gold, &t, job.distill_alpha);
     targets.extend(on_transfer);
     Ok(Targets {
