@@ -492,7 +492,8 @@ fn check_model_files(dir: &Path) -> Result<()> {
 /// `name@W#T`: W is the first 12 hex digits of the weights' (or head's)
 /// sha256, T the first 6 of the sha256 of the thresholds, so a model
 /// recalibrated with `policylens calibrate` (same weights, other decisions)
-/// gets another id; `+int8` follows for int8 arithmetic.
+/// gets another id; `+int8` (`+int8w7` on the AVX2 kernel's 7-bit
+/// weights) follows for int8 arithmetic.
 fn model_id(
     name: &str,
     weights_sha: &str,
@@ -627,7 +628,8 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a[..15], b[..15], "same weights, same weights hash");
         let int8 = model_id("m", &sha, &Thresholds(vec![0.5, 0.6]), Precision::Int8);
-        assert_eq!(int8, format!("{a}+int8"));
+        assert_eq!(int8, format!("{a}{}", Precision::Int8.id_suffix()));
+        assert!(int8.starts_with(&format!("{a}+int8")), "{int8}");
     }
 
     #[test]
@@ -678,7 +680,7 @@ mod tests {
             .unwrap()
         };
         let (exact, int8) = (load(Precision::F32), load(Precision::Int8));
-        assert!(int8.model_id().ends_with("+int8"), "{}", int8.model_id());
+        assert!(int8.model_id().contains("+int8"), "{}", int8.model_id());
         assert!(!exact.model_id().contains("int8"));
         let texts = [
             "we collect your fingerprint at the door",

@@ -4,7 +4,7 @@
 //! `y = x·Wᵀ + b` becomes, for row m and output channel n,
 //! `y[m,n] = sw[n]·(sa[m]·Σk qa[m,k]·qw[n,k] + lo[m]·Σk qw[n,k]) + b[n]`,
 //! where `qw = round(W/sw)` in [-127, 127] with `sw[n] = max|W[n,:]|/127`
-//! (symmetric per output channel), and `qa = round((x − lo)/sa)` in
+//! (symmetric per output channel; 7 bits for the AVX2 kernel, below), and `qa = round((x − lo)/sa)` in
 //! [0, 255] with `lo[m] = min x[m,:]`, `sa[m] = (max − min)/255`
 //! (asymmetric per row: all 256 levels cover the row's range, which matters
 //! for one-sided inputs such as GELU outputs, and unsigned, which is what
@@ -13,11 +13,16 @@
 //! The inner product runs on the best of four kernels the CPU has, chosen
 //! once at run time ([`Int8Kernel`]): AVX-512 VNNI (`vpdpbusd` on zmm, 64
 //! byte products per instruction), AVX-VNNI (the VEX `vpdpbusd` on ymm,
-//! 32), AVX2 (both sides widened to i16, `vpmaddwd`, 16, since
-//! `vpmaddubsw` would saturate: 2·255·127 > 32,767), or a portable scalar
-//! loop. All four give the same integers. `POLICYLENS_INT8_KERNEL` forces
-//! one (for tests and benchmarks); [`int8_kernel`] names the one in use.
-//! Rows are spread over candle's CPU threads.
+//! 32), AVX2 (`vpmaddubsw` then `vpmaddwd` against ones, 32 per three
+//! instructions), or a portable scalar loop. `vpmaddubsw` adds two u8·i8
+//! products in a saturating i16, exact only while 2·255·|qw| ≤ 32,767, so
+//! for the AVX2 kernel the weights are quantized to 7 bits (`qw` in
+//! [-63, 63], `sw[n] = max|W[n,:]|/63`), as ONNX Runtime's "reduce range"
+//! does on CPUs without VNNI. Every kernel gives the scalar loop's integers
+//! for the same quantized weights. `POLICYLENS_INT8_KERNEL` forces one (for
+//! tests and benchmarks); [`int8_kernel`] names the one in use, and a layer
+//! keeps the kernel it was quantized for. Rows are spread over candle's CPU
+//! threads.
 
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
@@ -45,12 +50,23 @@ pub struct QLinear {
     scale: Vec<f32>,
     colsum: Vec<i32>,
     bias: Vec<f32>,
+    /// The kernel the weights were quantized for (their range is its
+    /// [`Int8Kernel::weight_max`]), which every product of this layer uses.
+    kernel: Int8Kernel,
 }
 
 impl QLinear {
-    /// Quantize `weight` (n, k) and `bias` (n).
+    /// Quantize `weight` (n, k) and `bias` (n) for the kernel this process
+    /// uses ([`selected_kernel`]).
     pub fn new(weight: &Tensor, bias: Option<&Tensor>) -> Result<Self> {
+        Self::for_kernel(weight, bias, selected_kernel())
+    }
+
+    /// Quantize `weight` (n, k) and `bias` (n) to `kernel`'s weight range;
+    /// the layer's products run on `kernel` (which the CPU must have).
+    pub fn for_kernel(weight: &Tensor, bias: Option<&Tensor>, kernel: Int8Kernel) -> Result<Self> {
         let (n, k) = weight.dims2()?;
+        let qmax = kernel.weight_max() as f32;
         let weight = weight.to_dtype(DType::F32)?.contiguous()?;
         let (storage, layout) = weight.storage_and_layout();
         let w = crate::parallel::cpu_f32(&storage, layout)?;
@@ -63,7 +79,7 @@ impl QLinear {
             .map(|row| {
                 let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
                 if max > 0.0 {
-                    max / 127.0
+                    max / qmax
                 } else {
                     1.0
                 }
@@ -75,7 +91,7 @@ impl QLinear {
         crate::parallel::for_each_chunk_mut(&mut q, k.max(1), |j, out| {
             let inv = 1.0 / scale[j];
             for (o, &v) in out.iter_mut().zip(&w[j * k..(j + 1) * k]) {
-                let x = (v * inv).clamp(-127.0, 127.0);
+                let x = (v * inv).clamp(-qmax, qmax);
                 *o = (x + 0.5f32.copysign(x)) as i8; // half away from zero
             }
         });
@@ -100,6 +116,7 @@ impl QLinear {
             scale,
             colsum,
             bias,
+            kernel,
         })
     }
 
@@ -139,7 +156,7 @@ impl QLinear {
 
     /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
     fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>]) {
-        let kernel = selected_kernel();
+        let kernel = self.kernel;
         crate::parallel::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
             let rows = x.len() / self.k.max(1);
@@ -172,19 +189,18 @@ impl QLinear {
     }
 
     /// `acc` (padded rows, padded n) = Σk qa·qw, on `kernel` (which the
-    /// caller has checked the CPU has).
+    /// caller has checked the CPU has, and whose weight range holds this
+    /// layer's).
     fn integer_product(&self, qa: &[u8], rows: usize, acc: &mut [i32], kernel: Int8Kernel) {
         let np = self.n.div_ceil(NR) * NR;
         let padded = rows.div_ceil(MR) * MR;
         let kp = self.kp;
         assert!(qa.len() >= padded * kp && acc.len() >= (padded - MR) * np + np);
-        // AVX2 multiplies i16 pairs: widen the activations once here rather
-        // than once per panel.
-        let qa16: Vec<i16> = if kernel == Int8Kernel::Avx2 {
-            qa[..padded * kp].iter().map(|&v| v as i16).collect()
-        } else {
-            Vec::new()
-        };
+        assert!(
+            kernel.weight_max() >= self.kernel.weight_max(),
+            "{kernel} cannot multiply weights quantized for {}",
+            self.kernel
+        );
         for panel in 0..np / NR {
             let b = &self.packed[panel * kp * NR..(panel + 1) * kp * NR];
             for r0 in (0..padded).step_by(MR) {
@@ -195,15 +211,14 @@ impl QLinear {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY (the three below): the CPU has the kernel's
                     // features (checked when it was chosen); `a` holds MR
-                    // rows of kp bytes (or i16), `b` kp/4 groups of NR×4
-                    // bytes, and `c` reaches MR rows of stride np.
+                    // rows of kp bytes, `b` kp/4 groups of NR×4 bytes (in
+                    // [-63, 63] for AVX2, asserted above), and `c` reaches
+                    // MR rows of stride np.
                     Int8Kernel::Avx512Vnni => unsafe { vnni::kernel(a, b, c, kp, np) },
                     #[cfg(target_arch = "x86_64")]
                     Int8Kernel::AvxVnni => unsafe { avx::vnni_kernel(a, b, c, kp, np) },
                     #[cfg(target_arch = "x86_64")]
-                    Int8Kernel::Avx2 => unsafe {
-                        avx::avx2_kernel(&qa16[r0 * kp..(r0 + MR) * kp], b, c, kp, np)
-                    },
+                    Int8Kernel::Avx2 => unsafe { avx::avx2_kernel(a, b, c, kp, np) },
                     #[cfg(not(target_arch = "x86_64"))]
                     _ => unreachable!("only the scalar kernel exists off x86-64"),
                 }
@@ -305,7 +320,8 @@ pub enum Int8Kernel {
     /// The VEX-encoded `vpdpbusd` on 256-bit registers (AVX-VNNI, e.g.
     /// Alder Lake and later client cores, Sapphire Rapids).
     AvxVnni,
-    /// AVX2: u8 and i8 widened to i16, `vpmaddwd` into i32 (exact).
+    /// AVX2: `vpmaddubsw` (u8·i8 pairs into i16) then `vpmaddwd` against
+    /// ones into i32; exact for 7-bit weights, which it is given.
     Avx2,
     /// Portable Rust, the reference.
     Scalar,
@@ -331,6 +347,15 @@ impl Int8Kernel {
             Int8Kernel::AvxVnni => "avxvnni",
             Int8Kernel::Avx2 => "avx2",
             Int8Kernel::Scalar => "scalar",
+        }
+    }
+
+    /// The largest |qw| the kernel multiplies exactly: 63 for AVX2 (whose
+    /// `vpmaddubsw` saturates above 2·255·63), 127 for the others.
+    pub fn weight_max(self) -> i32 {
+        match self {
+            Int8Kernel::Avx2 => 63,
+            _ => 127,
         }
     }
 
@@ -610,34 +635,32 @@ mod avx {
         }
     }
 
-    /// MR rows × NR columns of `Σ a·b` with AVX2, `a` already widened to
-    /// i16. Each group of 4 k of 4 columns (16 bytes of `b`) is widened to
-    /// 16 i16; `vpmaddwd` against the row's 4 activations (broadcast as 64
-    /// bits) gives each column two i32 partial sums (k 0–1, k 2–3) with no
-    /// saturation, summed pairwise at the end: 5 vector µops per 32
-    /// products (VNNI: 1), as would be the exact `vpmaddubsw` schemes
-    /// (activations split in 7 + 1 bits). Tiles of 2 rows × 4 vectors (16
-    /// columns), the fastest of 4×2, 2×4, 8×1, 4×4, 8×2 and 2×8 measured.
+    /// MR rows × NR columns of `Σ a·b` with AVX2, laid out as for AVX-VNNI:
+    /// `vpmaddubsw` of the row's 4 bytes (broadcast) against 8 columns × 4 k
+    /// gives 16 i16 pair sums, `vpmaddwd` against ones adds each pair into
+    /// an i32: three instructions per 32 products where VNNI takes one, and
+    /// exact because the weights are 7-bit (2·255·63 ≤ 32,767). Tiles of 2
+    /// rows × 4 vectors, as the VNNI kernel.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn avx2_kernel(a: &[i16], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
+    pub unsafe fn avx2_kernel(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
         avx2_kernel_tiled::<2, 4>(a, b, c, kp, np)
     }
 
     #[target_feature(enable = "avx2")]
-    pub unsafe fn avx2_kernel_tiled<const R: usize, const W: usize>(
-        a: &[i16],
+    pub unsafe fn avx2_kernel_tiled<const R: usize, const V: usize>(
+        a: &[u8],
         b: &[i8],
         c: &mut [i32],
         kp: usize,
         np: usize,
     ) {
-        const { assert!(MR.is_multiple_of(R) && NR.is_multiple_of(4 * W)) };
+        const { assert!(MR.is_multiple_of(R) && NR.is_multiple_of(8 * V)) };
         for r0 in (0..MR).step_by(R) {
-            for w0 in (0..NR / 4).step_by(W) {
-                avx2_tile::<R, W>(
+            for v0 in (0..NR / 8).step_by(V) {
+                avx2_tile::<R, V>(
                     a.as_ptr().add(r0 * kp),
-                    b.as_ptr().add(w0 * 16),
-                    c.as_mut_ptr().add(r0 * np + w0 * 4),
+                    b.as_ptr().add(v0 * 32),
+                    c.as_mut_ptr().add(r0 * np + v0 * 8),
                     kp,
                     np,
                 );
@@ -645,39 +668,36 @@ mod avx {
         }
     }
 
-    /// R rows × W·4 columns, as [`vnni_tile`].
+    /// R rows × V·8 columns, as [`vnni_tile`].
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn avx2_tile<const R: usize, const W: usize>(
-        a: *const i16,
+    unsafe fn avx2_tile<const R: usize, const V: usize>(
+        a: *const u8,
         b: *const i8,
         c: *mut i32,
         kp: usize,
         np: usize,
     ) {
-        let mut acc = [[_mm256_setzero_si256(); W]; R];
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [[_mm256_setzero_si256(); V]; R];
         for g in 0..kp / 4 {
             let bg = b.add(g * NR * 4);
-            let mut bw = [_mm256_setzero_si256(); W];
-            for (w, bw) in bw.iter_mut().enumerate() {
-                *bw = _mm256_cvtepi8_epi16(_mm_loadu_si128(bg.add(w * 16) as *const _));
+            let mut bv = [_mm256_setzero_si256(); V];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = _mm256_loadu_si256(bg.add(v * 32) as *const _);
             }
             for (r, acc) in acc.iter_mut().enumerate() {
-                let four = (a.add(r * kp + g * 4) as *const i64).read_unaligned();
-                let av = _mm256_set1_epi64x(four);
-                for (acc, &bw) in acc.iter_mut().zip(&bw) {
-                    *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(av, bw));
+                let four = (a.add(r * kp + g * 4) as *const i32).read_unaligned();
+                let av = _mm256_set1_epi32(four);
+                for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                    let pairs = _mm256_maddubs_epi16(av, bv);
+                    *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(pairs, ones));
                 }
             }
         }
         for (r, acc) in acc.iter().enumerate() {
-            for (w, &acc) in acc.iter().enumerate() {
-                let mut pairs = [0i32; 8];
-                _mm256_storeu_si256(pairs.as_mut_ptr() as *mut _, acc);
-                let out = c.add(r * np + w * 4);
-                for j in 0..4 {
-                    *out.add(j) = pairs[2 * j].wrapping_add(pairs[2 * j + 1]);
-                }
+            for (v, &acc) in acc.iter().enumerate() {
+                _mm256_storeu_si256(c.add(r * np + v * 8) as *mut _, acc);
             }
         }
     }
@@ -718,11 +738,20 @@ mod tests {
         }
     }
 
-    /// Weights whose every row holds a ±127 (so each row's scale is 1 and
-    /// the int8 weights are these integers), activations as given.
-    fn check_exact(rows: usize, k: usize, n: usize, w: &[i32], qa_rows: &[u8]) {
+    /// Weights in [-wmax, wmax] (63 or 127) whose every row holds a ±wmax,
+    /// so each row's scale is 1 and the quantized weights are these
+    /// integers; activations as given. Checks the scalar loop against the
+    /// textbook sum, then every kernel this CPU has whose range holds wmax.
+    fn check_exact(rows: usize, k: usize, n: usize, w: &[i32], qa_rows: &[u8], wmax: i32) {
+        let quantized_for = if wmax == 63 {
+            Int8Kernel::Avx2
+        } else {
+            Int8Kernel::Scalar
+        };
+        assert_eq!(quantized_for.weight_max(), wmax);
         let wt: Vec<f32> = w.iter().map(|&v| v as f32).collect();
-        let q = QLinear::new(&Tensor::from_vec(wt, (n, k), &Device::Cpu).unwrap(), None).unwrap();
+        let weight = Tensor::from_vec(wt, (n, k), &Device::Cpu).unwrap();
+        let q = QLinear::for_kernel(&weight, None, quantized_for).unwrap();
         let (kp, np, padded) = (q.kp, n.div_ceil(NR) * NR, rows.div_ceil(MR) * MR);
         let mut qa = vec![0u8; padded * kp];
         for r in 0..rows {
@@ -740,13 +769,16 @@ mod tests {
             }
         }
         for kernel in available_kernels() {
+            if kernel.weight_max() < wmax {
+                continue;
+            }
             let mut fast = vec![-1i32; padded * np];
             q.integer_product(&qa, rows, &mut fast, kernel);
             for r in 0..rows {
                 assert_eq!(
                     &scalar[r * np..r * np + n],
                     &fast[r * np..r * np + n],
-                    "{kernel}: row {r} of {rows}, k {k}, n {n}"
+                    "{kernel}: row {r} of {rows}, k {k}, n {n}, weights to ±{wmax}"
                 );
             }
         }
@@ -761,14 +793,16 @@ mod tests {
             (3, 1537, 70),
             (1, 1, 1),
         ] {
-            for (wv, av) in [(127, 255u8), (-127, 255), (127, 0), (-127, 1)] {
-                check_exact(rows, k, n, &vec![wv; n * k], &vec![av; rows * k]);
+            for wmax in [63, 127] {
+                for (wv, av) in [(wmax, 255u8), (-wmax, 255), (wmax, 0), (-wmax, 1)] {
+                    check_exact(rows, k, n, &vec![wv; n * k], &vec![av; rows * k], wmax);
+                }
+                // Alternating signs, so saturation of a pairwise i16 sum would show.
+                let w: Vec<i32> = (0..n * k)
+                    .map(|i| if (i / 2) % 2 == 0 { wmax } else { -wmax })
+                    .collect();
+                check_exact(rows, k, n, &w, &vec![255; rows * k], wmax);
             }
-            // Alternating signs, so saturation of a pairwise i16 sum would show.
-            let w: Vec<i32> = (0..n * k)
-                .map(|i| if (i / 2) % 2 == 0 { 127 } else { -127 })
-                .collect();
-            check_exact(rows, k, n, &w, &vec![255; rows * k]);
         }
     }
 
@@ -785,17 +819,17 @@ mod tests {
             (5, 390, 130),
             (12, 1536, 40),
         ] {
-            for extreme in [false, true] {
+            for (extreme, wmax) in [(false, 127), (true, 127), (false, 63), (true, 63)] {
                 let mut w: Vec<i32> = (0..n * k)
                     .map(|_| match (extreme, rng.below(4)) {
-                        (true, 0) => 127,
-                        (true, 1) => -127,
-                        _ => rng.below(255) as i32 - 127,
+                        (true, 0) => wmax,
+                        (true, 1) => -wmax,
+                        _ => rng.below(2 * wmax as u64 + 1) as i32 - wmax,
                     })
                     .collect();
                 for j in 0..n {
                     w[j * k + rng.below(k as u64) as usize] =
-                        if rng.below(2) == 0 { 127 } else { -127 };
+                        if rng.below(2) == 0 { wmax } else { -wmax };
                 }
                 let a: Vec<u8> = (0..rows * k)
                     .map(|_| match (extreme, rng.below(3)) {
@@ -804,9 +838,19 @@ mod tests {
                         _ => rng.below(256) as u8,
                     })
                     .collect();
-                check_exact(rows, k, n, &w, &a);
+                check_exact(rows, k, n, &w, &a, wmax);
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot multiply weights quantized for")]
+    fn a_kernel_is_refused_weights_wider_than_it_multiplies_exactly() {
+        let w = Tensor::from_vec(pseudo(32 * 8, 6), (32, 8), &Device::Cpu).unwrap();
+        let q = QLinear::for_kernel(&w, None, Int8Kernel::Scalar).unwrap();
+        let mut acc = vec![0i32; MR * NR];
+        // Refused before any AVX2 instruction runs, so on every CPU.
+        q.integer_product(&[0u8; MR * 8], MR, &mut acc, Int8Kernel::Avx2);
     }
 
     #[test]
@@ -876,7 +920,6 @@ mod tests {
         let w = Tensor::from_vec(pseudo(n * k, 1), (n, k), &Device::Cpu).unwrap();
         let b = Tensor::from_vec(pseudo(n, 2), n, &Device::Cpu).unwrap();
         let x = Tensor::from_vec(pseudo(m * k, 3), (m, k), &Device::Cpu).unwrap();
-        let q = QLinear::new(&w, Some(&b)).unwrap();
         let exact: Vec<Vec<f32>> = x
             .matmul(&w.t().unwrap())
             .unwrap()
@@ -884,21 +927,31 @@ mod tests {
             .unwrap()
             .to_vec2()
             .unwrap();
-        let got: Vec<Vec<f32>> = q.forward(&x).unwrap().to_vec2().unwrap();
-        for (e, g) in exact.iter().flatten().zip(got.iter().flatten()) {
-            // Two 8-bit roundings of values in [-1, 1] over 45 terms.
-            assert!((e - g).abs() < 0.05, "{e} vs {g}");
-        }
-        // Every kernel this CPU has gives the scalar integers.
         let xs: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
-        let (qa, _, _) = q.quantize_rows(&xs[..MR * k], MR, Int8Kernel::Scalar);
         let np = n.div_ceil(NR) * NR;
-        let mut scalar = vec![0i32; MR * np];
-        q.integer_product(&qa, MR, &mut scalar, Int8Kernel::Scalar);
-        for kernel in available_kernels() {
-            let mut fast = vec![0i32; MR * np];
-            q.integer_product(&qa, MR, &mut fast, kernel);
-            assert_eq!(scalar, fast, "{kernel}");
+        // A layer for each kernel this CPU has (8-bit weights, or 7-bit for AVX2).
+        for quantized_for in available_kernels().into_iter().chain([Int8Kernel::Scalar]) {
+            let q = QLinear::for_kernel(&w, Some(&b), quantized_for).unwrap();
+            let got: Vec<Vec<f32>> = q.forward(&x).unwrap().to_vec2().unwrap();
+            for (e, g) in exact.iter().flatten().zip(got.iter().flatten()) {
+                // Two 8-bit roundings of values in [-1, 1] over 45 terms;
+                // 7-bit weights round twice as coarsely.
+                let tolerance = 0.05 * 127.0 / quantized_for.weight_max() as f32;
+                assert!((e - g).abs() < tolerance, "{quantized_for}: {e} vs {g}");
+            }
+            // Every kernel this CPU has that multiplies the layer's weight
+            // range exactly gives the scalar integers.
+            let (qa, _, _) = q.quantize_rows(&xs[..MR * k], MR, Int8Kernel::Scalar);
+            let mut scalar = vec![0i32; MR * np];
+            q.integer_product(&qa, MR, &mut scalar, Int8Kernel::Scalar);
+            for kernel in available_kernels() {
+                if kernel.weight_max() < quantized_for.weight_max() {
+                    continue;
+                }
+                let mut fast = vec![0i32; MR * np];
+                q.integer_product(&qa, MR, &mut fast, kernel);
+                assert_eq!(scalar, fast, "{quantized_for} weights on {kernel}");
+            }
         }
     }
 
