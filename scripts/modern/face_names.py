@@ -19,10 +19,11 @@ the names step 10 of docs/training.md used ("Brightface"), whose
 WordPiece tokens never include the word "Face" alone.
 """
 
-import json
 import random
 import re
 import sys
+
+from counterfactual import write_copies
 
 SEED = 7
 NAMES = ["Brightface", "Facet Media", "Faceworks", "Clearface Ltd", "Everface", "Boldface Games",
@@ -42,20 +43,14 @@ def main():
     src, out = sys.argv[1], sys.argv[2]
     names = STANDALONE if "--standalone" in sys.argv[3:] else NAMES
     rng = random.Random(SEED)
-    written = 0
-    with open(src) as f, open(out, "w") as w:
-        for line in f:
-            r = json.loads(line)
-            if r["split"] != "train" or "biometrics" in r["labels"]:
-                continue
-            pattern = re.compile(r"\b" + re.escape(service_name(r["service"])) + r"\b")
-            if not pattern.search(r["text"]):
-                continue
-            name = rng.choice(names)
-            w.write(json.dumps({"id": r["id"] + "-face", "text": pattern.sub(name, r["text"]),
-                                "labels": r["labels"], "split": "train"}, ensure_ascii=False) + "\n")
-            written += 1
-    print(f"{written} counterfactual clauses written to {out}", file=sys.stderr)
+
+    def rewrite(r):
+        pattern = re.compile(r"\b" + re.escape(service_name(r["service"])) + r"\b")
+        if not pattern.search(r["text"]):
+            return None
+        return pattern.sub(rng.choice(names), r["text"])
+
+    write_copies(src, out, rewrite, "face")
 
 
 if __name__ == "__main__":
