@@ -1,5 +1,6 @@
-"""CPU throughput of `policylens label` against PyTorch and ONNX Runtime on
-the same clauses, in one invocation (see scripts/bench/run.sh).
+"""CPU throughput of `policylens label` against PyTorch, ONNX Runtime,
+OpenVINO and CTranslate2 on the same clauses, in one invocation (see
+scripts/bench/run.sh).
 
 Clauses: the unique texts of the OPP-115 test split (Mousavi et al. 2020
 split, ../shared/data/opp115/splits/test.csv), with their gold labels, so every
@@ -10,6 +11,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +25,8 @@ WORK = ROOT / "target" / "bench"
 SPLIT = ROOT.parent / "shared" / "data" / "opp115" / "splits" / "test.csv"
 MODEL = Path(os.environ.get("BENCH_MODEL", ROOT / "models" / "policylens-minilm-opp115")).resolve()
 ENCODER = ROOT / "models" / "all-MiniLM-L6-v2"
+PEERS = ["torch-f32", "onnx-f32", "onnx-int8", "openvino-f32", "openvino-bf16", "openvino-int8-latency",
+         "openvino-int8-throughput", "ct2-int8"]  # systems of peers.py
 OPP = {
     "First Party Collection/Use": "collection",
     "Third Party Sharing/Collection": "sharing",
@@ -66,11 +70,23 @@ def macro_f1(labels, scores, thresholds, gold):
     return float(np.mean(f1s))
 
 
-def run_policylens(binary, path, extra, name):
+# Modes of `policylens label`: its flags and environment.
+MODES = {
+    "default": ([], {}),  # no flags: --precision auto
+    "f32": (["--precision", "f32"], {}),
+    "int8": (["--precision", "int8"], {}),
+    # int8 on the AVX2 kernel (7-bit weights), as on a CPU without VNNI; f32 products stay as they are.
+    "int8-avx2": (["--precision", "int8"], {"POLICYLENS_INT8_KERNEL": "avx2"}),
+}
+
+
+def run_policylens(binary, path, mode, name):
     out = WORK / name
+    extra, env = MODES[mode]
+    shutil.rmtree(out, ignore_errors=True)  # a finished run in place would be resumed: nothing to label
     start = time.perf_counter()
     child = subprocess.Popen([str(binary), "label", str(path), "-o", str(out), "--quiet", "--model", str(MODEL), *extra],
-                             cwd=ROOT, stderr=subprocess.DEVNULL)
+                             cwd=ROOT, stderr=subprocess.DEVNULL, env={**os.environ, **env})
     _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
     seconds = time.perf_counter() - start
     if status != 0:
@@ -101,7 +117,9 @@ def run_peer(system, path):
 
 def main():
     binary = Path(sys.argv[1])
-    modes = sys.argv[2:] or ["f32"]
+    modes = sys.argv[2:] or ["default", "f32"]
+    if unknown := [m for m in modes if m not in MODES]:
+        sys.exit(f"unknown mode(s) {unknown}: expected some of {list(MODES)}")
     WORK.mkdir(parents=True, exist_ok=True)
     path, texts, gold = clauses()
     if (MODEL / "policylens.json").exists():
@@ -113,9 +131,8 @@ def main():
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
     results = []
     for mode in modes:
-        extra = [] if mode == "f32" else ["--precision", mode]
-        results.append(median_run(lambda: run_policylens(binary, path, extra, f"policylens-{mode}"), repeat))
-    results += [median_run(lambda: run_peer(s, path), repeat) for s in ["torch-f32", "onnx-f32", "onnx-int8"]]
+        results.append(median_run(lambda: run_policylens(binary, path, mode, f"policylens-{mode}"), repeat))
+    results += [median_run(lambda: run_peer(s, path), repeat) for s in PEERS]
     best_peer = max(r["clauses"] / r["seconds"] for r in results if not r["system"].startswith("policylens"))
     print(f"\n{len(texts)} unique clauses of the OPP-115 test split; {platform.machine()}, {os.cpu_count()} cores; "
           f"batches of 32 by length, 2 threads; median of {repeat} runs\n")
@@ -126,8 +143,12 @@ def main():
         f1 = macro_f1(r["labels"], np.asarray(r["scores"]), thresholds, gold)
         print(f"| {r['system']} | {cps:.1f} | {r['tokens'] / r['seconds']:.0f} | {cps / best_peer:.2f} | "
               f"{r['peak_rss_mb']:.0f} | {f1:.4f} |")
-    print("\npeers time tokenization + inference after loading; policylens is the whole `label` process "
-          "(load, read, tokenize, infer, write Parquet)")
+    print("\npeers time tokenization + inference after loading (one-off conversions are cached in target/bench); "
+          "policylens is the whole `label` process (load, read, tokenize, infer, write Parquet)")
+    for r in results:
+        if "version" in r:
+            settings = "".join(f", {k}={v}" for k, v in r.get("settings", {}).items())
+            print(f"  {r['system']}: {r['library']} {r['version']}{settings}")
     for r in results:
         print(f"  {r['system']}: seconds of each run {r['all_seconds']}")
 

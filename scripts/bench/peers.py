@@ -2,7 +2,12 @@
 
     python peers.py SYSTEM CLAUSES.jsonl MODEL_DIR ENCODER_DIR OUT.json
 
-SYSTEM is torch-f32, onnx-f32 or onnx-int8. Every system runs the same model
+SYSTEM is torch-f32, onnx-f32, onnx-int8 (ONNX Runtime, dynamic quantization),
+openvino-f32, openvino-bf16 (OpenVINO's default precision where the CPU has
+bf16), openvino-int8-latency, openvino-int8-throughput (NNCF post-training
+quantization calibrated on OPP-115 training clauses; the throughput one runs
+two batches at once, one thread each) or ct2-int8 (CTranslate2, AVX-512
+forced). Every system runs the same model
 as `policylens label` on the same clauses, in batches of 32 sorted by length,
 on 2 threads: a fine-tuned BertForSequenceClassification directory (loaded by
 transformers as it is; sigmoid of the logits), or for a PolicyLens head model
@@ -10,10 +15,15 @@ its base encoder (masked mean pooling, L2 norm) followed by the head. The
 model's own thresholds are used, so accuracy is comparable. Clauses longer
 than 256 tokens are cut into the same 256-token windows with 64-token overlap
 and max-pooled, as PolicyLens does. Timing covers tokenization and inference,
-not model loading. Writes clauses/s, tokens/s and per-clause scores as JSON.
+not model loading (nor one-off conversions, cached next to OUT.json). Writes
+clauses/s, tokens/s, per-clause scores, the library's version and its
+settings as JSON.
 """
 
+import csv
+import hashlib
 import json
+import multiprocessing
 import os
 import resource
 import sys
@@ -27,6 +37,8 @@ from tokenizers import Tokenizer
 THREADS = 2
 BATCH = 32
 WINDOW, OVERLAP = 256, 64
+TRAIN = Path(__file__).resolve().parents[3] / "shared" / "data" / "opp115" / "splits" / "train.csv"
+CALIBRATION = 300  # training clauses (and windows) for NNCF
 
 
 def windows(ids):
@@ -87,6 +99,18 @@ class Model:
             self.path = encoder_dir
             self.labels = json.loads((model_dir / "policylens.json").read_text())["labels"]
 
+    def head(self):
+        """The classifier on the pooled vector: (weight, bias) in f32."""
+        if not self.seqcls:
+            return self.w, self.b
+        weights = load_file(str(self.path / "model.safetensors"))
+        return weights["classifier.weight"].astype(np.float32), weights["classifier.bias"].astype(np.float32)
+
+    def key(self):
+        """Names the cached conversions: a hash of the weights' path and size."""
+        source = f"{self.path.resolve()}:{(self.path / 'model.safetensors').stat().st_size}"
+        return hashlib.sha256(source.encode()).hexdigest()[:10]
+
     def torch_module(self):
         """A module taking (input_ids, attention_mask, token_type_ids), returning per-window logits."""
         import torch
@@ -116,6 +140,11 @@ class Model:
         return Logits().eval()
 
 
+def serial(run):
+    """A runner over all batches, from one that takes one batch at a time."""
+    return lambda batches: ((idx, run(ids, mask)) for idx, ids, mask in batches)
+
+
 def torch_runner(model):
     import torch
 
@@ -127,7 +156,7 @@ def torch_runner(model):
             ids = torch.from_numpy(ids)
             return module(ids, torch.from_numpy(mask), torch.zeros_like(ids)).numpy()
 
-    return run
+    return serial(run), {"library": "torch", "version": torch.__version__}
 
 
 def export_onnx(model, path):
@@ -143,20 +172,23 @@ def export_onnx(model, path):
     )
 
 
+def onnx_f32(model, work):
+    """The model's f32 ONNX export, made once per model."""
+    path = work / f"model-{model.key()}-f32.onnx"
+    if not path.exists():
+        export_onnx(model, path)
+    return path
+
+
 def onnx_runner(model, work, quantize):
-    import hashlib
     import onnxruntime as ort
 
-    # One export per model: named by a hash of its weights' path and size.
-    key = hashlib.sha256(f"{model.path.resolve()}:{(model.path / 'model.safetensors').stat().st_size}".encode()).hexdigest()[:10]
-    f32 = work / f"model-{key}-f32.onnx"
-    if not f32.exists():
-        export_onnx(model, f32)
+    f32 = onnx_f32(model, work)
     path = f32
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        path = work / f"model-{key}-int8.onnx"
+        path = work / f"model-{model.key()}-int8.onnx"
         if not path.exists():
             quantize_dynamic(str(f32), str(path), weight_type=QuantType.QInt8)
     opts = ort.SessionOptions()
@@ -167,7 +199,137 @@ def onnx_runner(model, work, quantize):
     def run(ids, mask):
         return sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
 
-    return run
+    return serial(run), {"library": "onnxruntime", "version": ort.__version__}
+
+
+def in_child(fn, *args):
+    """Run a one-off conversion in a child process, so its imports and memory
+    stay out of this process's peak RSS."""
+    child = multiprocessing.get_context("spawn").Process(target=fn, args=args)
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        sys.exit(f"{fn.__name__} failed ({child.exitcode})")
+
+
+def calibration_items(tokenizer):
+    """Up to CALIBRATION windows of as many OPP-115 training clauses (spread
+    over the split), one window per item, as the ONNX inputs."""
+    texts = {}
+    with open(TRAIN, newline="") as f:
+        for row in csv.reader(f):
+            if len(row) >= 2 and row[0].strip() and not row[0].startswith("#NAME"):
+                texts[row[0]] = None
+    texts = list(texts)[::max(1, len(texts) // CALIBRATION)][:CALIBRATION]
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    seqs, _ = tokenize(tokenizer, texts, cls, sep)
+    for seq in seqs[:CALIBRATION]:
+        ids = np.array([seq], dtype=np.int64)
+        yield {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+
+
+def quantize_openvino(onnx_path, tokenizer_path, out):
+    """NNCF post-training int8 quantization of the f32 export, saved as OpenVINO IR."""
+    import nncf
+    import openvino as ov
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    items = list(calibration_items(tokenizer))
+    quantized = nncf.quantize(ov.Core().read_model(str(onnx_path)), nncf.Dataset(items),
+                              model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION)
+    ov.save_model(quantized, str(out), compress_to_fp16=False)
+
+
+def openvino_runner(model, work, system):
+    """openvino-f32, -bf16 (the CPU's default precision), -int8-latency or
+    -int8-throughput (two streams of one thread, two batches in flight)."""
+    import openvino as ov
+
+    int8 = system.startswith("openvino-int8")
+    path = onnx_f32(model, work)
+    if int8:
+        f32, path = path, work / f"model-{model.key()}-int8-nncf.xml"
+        if not path.exists():
+            in_child(quantize_openvino, f32, model.path / "tokenizer.json", path)
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": THREADS}
+    if system == "openvino-f32":
+        config["INFERENCE_PRECISION_HINT"] = "f32"
+    if system == "openvino-int8-throughput":
+        config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=2)
+    compiled = ov.Core().compile_model(str(path), "CPU", config)
+    settings = {n: str(compiled.get_property(n)) for n in ["PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS"]}
+    settings["INFERENCE_PRECISION_HINT"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+    if int8:
+        from importlib.metadata import version
+
+        settings["nncf"] = version("nncf")
+    info = {"library": "openvino", "version": ov.__version__, "settings": settings}
+
+    def inputs(ids, mask):
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    if system != "openvino-int8-throughput":
+        request = compiled.create_infer_request()
+
+        def run(ids, mask):
+            return request.infer(inputs(ids, mask))[0]
+
+        return serial(run), info
+
+    queue = ov.AsyncInferQueue(compiled, 2)
+
+    def run_async(batches):
+        done = []
+        queue.set_callback(lambda request, idx: done.append((idx, request.get_output_tensor(0).data.copy())))
+        for idx, ids, mask in batches:
+            queue.start_async(inputs(ids, mask), idx)
+        queue.wait_all()
+        return done
+
+    return run_async, info
+
+
+def convert_ct2(model_path, out, quantization):
+    """The Transformers BERT encoder (with its pooler) as a CTranslate2 model."""
+    import ctranslate2
+
+    ctranslate2.converters.TransformersConverter(str(model_path)).convert(str(out), quantization=quantization)
+
+
+def ct2_runner(model, work, compute_type):
+    """CTranslate2's BERT encoder (AVX-512 forced), then our classifier: on its
+    pooler output for a sequence classifier, on the mean pooling for a head."""
+    os.environ["CT2_FORCE_CPU_ISA"] = "AVX512"
+    import ctranslate2
+
+    path = work / f"model-{model.key()}-ct2-{compute_type}"
+    if not (path / "model.bin").exists():
+        in_child(convert_ct2, model.path, path, compute_type)
+    encoder = ctranslate2.Encoder(str(path), device="cpu", compute_type=compute_type, intra_threads=THREADS)
+    w, b = model.head()
+
+    def run(ids, mask):
+        out = encoder.forward_batch([row[:n].tolist() for row, n in zip(ids, mask.sum(1))])
+        pooled = np.asarray(out.pooler_output) if model.seqcls else pool(np.asarray(out.last_hidden_state), mask)
+        return pooled @ w.T + b
+
+    return serial(run), {"library": "ctranslate2", "version": ctranslate2.__version__,
+                         "settings": {"compute_type": encoder.compute_type, "CT2_FORCE_CPU_ISA": "AVX512"}}
+
+
+def runner(system, model, work):
+    """(run: batches -> (indices, logits) pairs, info for the JSON)."""
+    if system == "torch-f32":
+        return torch_runner(model)
+    if system in ("onnx-f32", "onnx-int8"):
+        return onnx_runner(model, work, system == "onnx-int8")
+    if system in ("openvino-f32", "openvino-bf16", "openvino-int8-latency", "openvino-int8-throughput"):
+        return openvino_runner(model, work, system)
+    if system == "ct2-int8":
+        return ct2_runner(model, work, "int8")
+    sys.exit(f"unknown system {system}")
 
 
 def main():
@@ -179,19 +341,14 @@ def main():
     tokenizer.no_truncation()
     tokenizer.no_padding()
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    if system == "torch-f32":
-        run = torch_runner(model)
-    elif system in ("onnx-f32", "onnx-int8"):
-        run = onnx_runner(model, out.parent, system == "onnx-int8")
-    else:
-        sys.exit(f"unknown system {system}")
-    run(*next(batches([[cls, 1000, sep]]))[1:])  # warm-up
+    run, info = runner(system, model, out.parent)
+    list(run(batches([[cls, 1000, sep]])))  # warm-up
 
     start = time.perf_counter()
     seqs, owner = tokenize(tokenizer, texts, cls, sep)
     logits = np.zeros((len(seqs), len(model.labels)), dtype=np.float32)
-    for idx, ids, mask in batches(seqs):
-        logits[idx] = run(ids, mask)
+    for idx, batch_logits in run(batches(seqs)):
+        logits[idx] = batch_logits
     window_probs = 1 / (1 + np.exp(-logits))
     probs = np.zeros((len(texts), len(model.labels)), dtype=np.float32)
     for p, i in zip(window_probs, owner):
@@ -201,7 +358,7 @@ def main():
     json.dump({
         "system": system, "seconds": seconds, "clauses": len(texts), "tokens": tokens,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "labels": model.labels, "scores": probs.tolist(),
+        "labels": model.labels, "scores": probs.tolist(), **info,
     }, open(out, "w"))
 
 
