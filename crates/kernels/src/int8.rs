@@ -10,8 +10,10 @@
 //! for one-sided inputs such as GELU outputs, and unsigned, which is what
 //! the VNNI instruction takes on that side).
 //!
-//! The inner product runs on the best of four kernels the CPU has, chosen
-//! once at run time ([`Int8Kernel`]): AVX-512 VNNI (`vpdpbusd` on zmm, 64
+//! The inner product runs on the best of five kernels the CPU has, chosen
+//! once at run time ([`Int8Kernel`]): AMX (`tdpbusd` on 16×64-byte tiles,
+//! 16,384 products per instruction, Linux only: the tile state must be
+//! granted by the kernel), AVX-512 VNNI (`vpdpbusd` on zmm, 64
 //! byte products per instruction), AVX-VNNI (the VEX `vpdpbusd` on ymm,
 //! 32), AVX2 (`vpmaddubsw` then `vpmaddwd` against ones, 32 per three
 //! instructions), or a portable scalar loop. `vpmaddubsw` adds two u8·i8
@@ -33,13 +35,17 @@ use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
 const NR: usize = 32;
 /// Rows per micro-kernel call.
 const MR: usize = 8;
+/// Rows are padded to a multiple of this (AMX tiles hold 16 rows; a
+/// multiple of `MR`).
+const ROW_ALIGN: usize = 16;
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 64;
 
 /// A linear layer with int8 weights.
 #[derive(Debug, Clone)]
 pub struct QLinear {
-    /// Input features (padded to a multiple of 4 in `packed`).
+    /// Input features (padded to `kp`, a multiple of the kernel's
+    /// [`Int8Kernel::k_align`], in `packed` and in quantized rows).
     k: usize,
     /// Output features.
     n: usize,
@@ -95,7 +101,7 @@ impl QLinear {
                 *o = (x + 0.5f32.copysign(x)) as i8; // half away from zero
             }
         });
-        let kp = k.div_ceil(4) * 4;
+        let kp = k.div_ceil(kernel.k_align()) * kernel.k_align();
         let np = n.div_ceil(NR) * NR;
         let mut packed = vec![0i8; np * kp];
         let mut colsum = vec![0i32; n];
@@ -161,7 +167,8 @@ impl QLinear {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
             let rows = x.len() / self.k.max(1);
             let (qa, sa, lo) = self.quantize_rows(x, rows, kernel);
-            let mut acc = vec![0i32; rows.div_ceil(MR) * MR * self.n.div_ceil(NR) * NR];
+            let mut acc =
+                vec![0i32; rows.div_ceil(ROW_ALIGN) * ROW_ALIGN * self.n.div_ceil(NR) * NR];
             self.integer_product(&qa, rows, &mut acc, kernel);
             let np = self.n.div_ceil(NR) * NR;
             for (r, out) in out.chunks_mut(self.n).enumerate() {
@@ -170,7 +177,7 @@ impl QLinear {
         });
     }
 
-    /// Rows padded to a multiple of `MR`, each `kp` bytes (padding 0,
+    /// Rows padded to a multiple of `ROW_ALIGN`, each `kp` bytes (padding 0,
     /// against zero weights), with each row's scale and offset.
     fn quantize_rows(
         &self,
@@ -178,7 +185,7 @@ impl QLinear {
         rows: usize,
         kernel: Int8Kernel,
     ) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
-        let padded = rows.div_ceil(MR) * MR;
+        let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
         let mut qa = vec![0u8; padded * self.kp];
         let (mut sa, mut lo) = (vec![0f32; rows], vec![0f32; rows]);
         for r in 0..rows {
@@ -189,18 +196,37 @@ impl QLinear {
     }
 
     /// `acc` (padded rows, padded n) = Σk qa·qw, on `kernel` (which the
-    /// caller has checked the CPU has, and whose weight range holds this
-    /// layer's).
+    /// caller has checked the CPU has, and which can multiply this layer's
+    /// weights: [`Int8Kernel::multiplies`]).
     fn integer_product(&self, qa: &[u8], rows: usize, acc: &mut [i32], kernel: Int8Kernel) {
         let np = self.n.div_ceil(NR) * NR;
-        let padded = rows.div_ceil(MR) * MR;
+        let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
         let kp = self.kp;
-        assert!(qa.len() >= padded * kp && acc.len() >= (padded - MR) * np + np);
+        assert!(qa.len() >= padded * kp && acc.len() >= padded * np);
         assert!(
-            kernel.weight_max() >= self.kernel.weight_max(),
+            kernel.multiplies(self.kernel, kp),
             "{kernel} cannot multiply weights quantized for {}",
             self.kernel
         );
+        #[cfg(target_arch = "x86_64")]
+        if kernel == Int8Kernel::Amx {
+            // SAFETY: the CPU has AMX and Linux granted the tile state
+            // (checked when the kernel was chosen); kp is a multiple of 64
+            // (asserted above); each call reads 16 rows of `qa` and one
+            // panel of `packed`, and writes 16 rows × NR of `acc`.
+            unsafe {
+                amx::configure();
+                for panel in 0..np / NR {
+                    let b = &self.packed[panel * kp * NR..(panel + 1) * kp * NR];
+                    for r0 in (0..padded).step_by(ROW_ALIGN) {
+                        let a = &qa[r0 * kp..(r0 + ROW_ALIGN) * kp];
+                        amx::block(a, b, &mut acc[r0 * np + panel * NR..], kp, np);
+                    }
+                }
+                amx::release();
+            }
+            return;
+        }
         for panel in 0..np / NR {
             let b = &self.packed[panel * kp * NR..(panel + 1) * kp * NR];
             for r0 in (0..padded).step_by(MR) {
@@ -221,6 +247,8 @@ impl QLinear {
                     Int8Kernel::Avx2 => unsafe { avx::avx2_kernel(a, b, c, kp, np) },
                     #[cfg(not(target_arch = "x86_64"))]
                     _ => unreachable!("only the scalar kernel exists off x86-64"),
+                    #[cfg(target_arch = "x86_64")]
+                    Int8Kernel::Amx => unreachable!("handled above"),
                 }
             }
         }
@@ -248,8 +276,9 @@ impl CustomOp1 for QLinear {
 fn quantize_row(row: &[f32], q: &mut [u8], kernel: Int8Kernel) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
     match kernel {
-        // SAFETY: the CPU has AVX-512F (AVX2) when these kernels are chosen.
-        Int8Kernel::Avx512Vnni => return unsafe { vnni::quantize_row(row, q) },
+        // SAFETY: the CPU has AVX-512F (AVX2) when these kernels are chosen
+        // (AMX is taken only beside AVX-512 VNNI).
+        Int8Kernel::Amx | Int8Kernel::Avx512Vnni => return unsafe { vnni::quantize_row(row, q) },
         Int8Kernel::AvxVnni | Int8Kernel::Avx2 => return unsafe { avx::quantize_row(row, q) },
         Int8Kernel::Scalar => {}
     }
@@ -315,6 +344,10 @@ pub fn vnni_available() -> bool {
 /// The integer inner-product kernels, fastest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Int8Kernel {
+    /// `tdpbusd` on AMX tiles (Sapphire Rapids and later Xeons), on Linux,
+    /// where the process is granted the tile state; only beside AVX-512
+    /// VNNI, whose quantizer it uses.
+    Amx,
     /// `vpdpbusd` on 512-bit registers (AVX-512F + AVX-512 VNNI).
     Avx512Vnni,
     /// The VEX-encoded `vpdpbusd` on 256-bit registers (AVX-VNNI, e.g.
@@ -327,13 +360,15 @@ pub enum Int8Kernel {
     Scalar,
 }
 
-/// The environment variable that forces an int8 kernel: `avx512vnni`,
-/// `avxvnni`, `avx2` or `scalar` (`auto` or empty: the best available).
+/// The environment variable that forces an int8 kernel: `amx`,
+/// `avx512vnni`, `avxvnni`, `avx2` or `scalar` (`auto` or empty: the best
+/// available).
 pub const INT8_KERNEL_ENV: &str = "POLICYLENS_INT8_KERNEL";
 
 impl Int8Kernel {
     /// All kernels, fastest first.
-    pub const ALL: [Int8Kernel; 4] = [
+    pub const ALL: [Int8Kernel; 5] = [
+        Int8Kernel::Amx,
         Int8Kernel::Avx512Vnni,
         Int8Kernel::AvxVnni,
         Int8Kernel::Avx2,
@@ -343,6 +378,7 @@ impl Int8Kernel {
     /// The name `POLICYLENS_INT8_KERNEL` takes and [`int8_kernel`] gives.
     pub fn name(self) -> &'static str {
         match self {
+            Int8Kernel::Amx => "amx",
             Int8Kernel::Avx512Vnni => "avx512vnni",
             Int8Kernel::AvxVnni => "avxvnni",
             Int8Kernel::Avx2 => "avx2",
@@ -359,6 +395,21 @@ impl Int8Kernel {
         }
     }
 
+    /// What `kp` (input features, padded) must be a multiple of: one AMX
+    /// tile row (64 bytes) for AMX, one group of 4 for the others.
+    pub fn k_align(self) -> usize {
+        match self {
+            Int8Kernel::Amx => 64,
+            _ => 4,
+        }
+    }
+
+    /// Whether this kernel multiplies exactly a layer quantized for
+    /// `layer` (weight range) whose padded input width is `kp`.
+    pub fn multiplies(self, layer: Int8Kernel, kp: usize) -> bool {
+        self.weight_max() >= layer.weight_max() && kp.is_multiple_of(self.k_align())
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -369,6 +420,7 @@ impl Int8Kernel {
         {
             use std::is_x86_feature_detected as has;
             match self {
+                Int8Kernel::Amx => vnni_available() && amx::available(),
                 Int8Kernel::Avx512Vnni => vnni_available(),
                 Int8Kernel::AvxVnni => has!("avxvnni") && has!("avx2"),
                 Int8Kernel::Avx2 => has!("avx2"),
@@ -703,6 +755,127 @@ mod avx {
     }
 }
 
+/// The AMX kernel: 16 rows × 32 columns per block, as two 16×16 i32 tiles
+/// fed by one tile of activations (16 rows × 64 bytes) and two of weights
+/// (16 groups of 4 k × 16 columns), read in place from the VNNI panel
+/// layout (a group's 32 columns × 4 bytes are two tile rows of 64 bytes).
+/// Rust has no stable AMX intrinsics, so the instructions are inline
+/// assembly; the tile registers are untouched by compiled code.
+#[cfg(target_arch = "x86_64")]
+mod amx {
+    use super::NR;
+    use std::arch::asm;
+    use std::sync::OnceLock;
+
+    /// Tiles 0 (activations), 1–2 (weights), 3–4 (sums): 16 rows of 64 bytes.
+    #[repr(C, align(64))]
+    struct TileConfig {
+        palette: u8,
+        start_row: u8,
+        reserved: [u8; 14],
+        bytes_per_row: [u16; 16],
+        rows: [u8; 16],
+    }
+
+    static CONFIG: TileConfig = {
+        let mut bytes_per_row = [0u16; 16];
+        let mut rows = [0u8; 16];
+        let mut t = 0;
+        while t < 5 {
+            bytes_per_row[t] = 64;
+            rows[t] = 16;
+            t += 1;
+        }
+        TileConfig {
+            palette: 1,
+            start_row: 0,
+            reserved: [0; 14],
+            bytes_per_row,
+            rows,
+        }
+    };
+
+    /// Whether the CPU has AMX-TILE and AMX-INT8 and Linux grants this
+    /// process the tile-data state (asked once).
+    pub fn available() -> bool {
+        static GRANTED: OnceLock<bool> = OnceLock::new();
+        *GRANTED.get_or_init(|| {
+            let leaf7 = std::arch::x86_64::__cpuid_count(7, 0);
+            let (tile, int8) = (leaf7.edx & (1 << 24) != 0, leaf7.edx & (1 << 25) != 0);
+            tile && int8 && request_tile_state()
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn request_tile_state() -> bool {
+        const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
+        const XFEATURE_XTILEDATA: libc::c_long = 18;
+        // SAFETY: a plain system call with integer arguments.
+        unsafe {
+            libc::syscall(
+                libc::SYS_arch_prctl,
+                ARCH_REQ_XCOMP_PERM,
+                XFEATURE_XTILEDATA,
+            ) == 0
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn request_tile_state() -> bool {
+        false
+    }
+
+    /// Load the tile configuration on this thread.
+    ///
+    /// # Safety
+    /// [`available`] must have returned true.
+    pub unsafe fn configure() {
+        asm!("ldtilecfg [{}]", in(reg) &CONFIG, options(nostack, readonly));
+    }
+
+    /// Release this thread's tiles.
+    ///
+    /// # Safety
+    /// As [`configure`].
+    pub unsafe fn release() {
+        asm!("tilerelease", options(nostack, nomem));
+    }
+
+    /// `c` (16 rows of stride np, NR columns) = `a` (16 rows of kp bytes)
+    /// · `b` (one panel: kp/4 groups of NR×4 bytes).
+    ///
+    /// # Safety
+    /// [`configure`] ran on this thread; kp is a multiple of 64; the
+    /// slices hold what is described above.
+    #[inline]
+    pub unsafe fn block(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
+        debug_assert!(kp.is_multiple_of(64) && a.len() >= 16 * kp && b.len() >= kp * NR);
+        debug_assert!(c.len() >= 15 * np + NR);
+        asm!("tilezero tmm3", "tilezero tmm4", options(nostack, nomem));
+        for k0 in (0..kp).step_by(64) {
+            asm!(
+                "tileloadd tmm0, [{a} + {a_stride}*1]",
+                "tileloadd tmm1, [{b} + {b_stride}*1]",
+                "tileloadd tmm2, [{b} + {b_stride}*1 + 64]",
+                "tdpbusd tmm3, tmm0, tmm1",
+                "tdpbusd tmm4, tmm0, tmm2",
+                a = in(reg) a.as_ptr().add(k0),
+                a_stride = in(reg) kp,
+                b = in(reg) b.as_ptr().add(k0 / 4 * NR * 4),
+                b_stride = in(reg) NR * 4,
+                options(nostack, readonly),
+            );
+        }
+        asm!(
+            "tilestored [{c} + {c_stride}*1], tmm3",
+            "tilestored [{c} + {c_stride}*1 + 64], tmm4",
+            c = in(reg) c.as_mut_ptr(),
+            c_stride = in(reg) np * 4,
+            options(nostack),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,46 +913,55 @@ mod tests {
 
     /// Weights in [-wmax, wmax] (63 or 127) whose every row holds a ±wmax,
     /// so each row's scale is 1 and the quantized weights are these
-    /// integers; activations as given. Checks the scalar loop against the
-    /// textbook sum, then every kernel this CPU has whose range holds wmax.
+    /// integers; activations as given. For each layout such weights can be
+    /// packed in (7-bit for AVX2; 8-bit with k padded to 4, and to 64 where
+    /// AMX is here), checks the scalar loop against the textbook sum, then
+    /// every kernel this CPU has that multiplies that layout.
     fn check_exact(rows: usize, k: usize, n: usize, w: &[i32], qa_rows: &[u8], wmax: i32) {
-        let quantized_for = if wmax == 63 {
-            Int8Kernel::Avx2
+        let layouts: Vec<Int8Kernel> = if wmax == 63 {
+            vec![Int8Kernel::Avx2]
         } else {
-            Int8Kernel::Scalar
+            let amx = available_kernels().contains(&Int8Kernel::Amx);
+            [Int8Kernel::Scalar]
+                .into_iter()
+                .chain(amx.then_some(Int8Kernel::Amx))
+                .collect()
         };
-        assert_eq!(quantized_for.weight_max(), wmax);
         let wt: Vec<f32> = w.iter().map(|&v| v as f32).collect();
         let weight = Tensor::from_vec(wt, (n, k), &Device::Cpu).unwrap();
-        let q = QLinear::for_kernel(&weight, None, quantized_for).unwrap();
-        let (kp, np, padded) = (q.kp, n.div_ceil(NR) * NR, rows.div_ceil(MR) * MR);
-        let mut qa = vec![0u8; padded * kp];
-        for r in 0..rows {
-            qa[r * kp..r * kp + k].copy_from_slice(&qa_rows[r * k..(r + 1) * k]);
-        }
-        let mut scalar = vec![0i32; padded * np];
-        q.integer_product(&qa, rows, &mut scalar, Int8Kernel::Scalar);
-        // The reference itself against the textbook sum.
-        for r in 0..rows {
-            for j in 0..n {
-                let sum: i64 = (0..k)
-                    .map(|i| qa_rows[r * k + i] as i64 * w[j * k + i] as i64)
-                    .sum();
-                assert_eq!(scalar[r * np + j] as i64, sum, "row {r} column {j}");
-            }
-        }
-        for kernel in available_kernels() {
-            if kernel.weight_max() < wmax {
-                continue;
-            }
-            let mut fast = vec![-1i32; padded * np];
-            q.integer_product(&qa, rows, &mut fast, kernel);
+        for quantized_for in layouts {
+            assert_eq!(quantized_for.weight_max(), wmax);
+            let q = QLinear::for_kernel(&weight, None, quantized_for).unwrap();
+            let (kp, np) = (q.kp, n.div_ceil(NR) * NR);
+            let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
+            let mut qa = vec![0u8; padded * kp];
             for r in 0..rows {
-                assert_eq!(
-                    &scalar[r * np..r * np + n],
-                    &fast[r * np..r * np + n],
-                    "{kernel}: row {r} of {rows}, k {k}, n {n}, weights to ±{wmax}"
-                );
+                qa[r * kp..r * kp + k].copy_from_slice(&qa_rows[r * k..(r + 1) * k]);
+            }
+            let mut scalar = vec![0i32; padded * np];
+            q.integer_product(&qa, rows, &mut scalar, Int8Kernel::Scalar);
+            // The reference itself against the textbook sum.
+            for r in 0..rows {
+                for j in 0..n {
+                    let sum: i64 = (0..k)
+                        .map(|i| qa_rows[r * k + i] as i64 * w[j * k + i] as i64)
+                        .sum();
+                    assert_eq!(scalar[r * np + j] as i64, sum, "row {r} column {j}");
+                }
+            }
+            for kernel in available_kernels() {
+                if !kernel.multiplies(quantized_for, kp) {
+                    continue;
+                }
+                let mut fast = vec![-1i32; padded * np];
+                q.integer_product(&qa, rows, &mut fast, kernel);
+                for r in 0..rows {
+                    assert_eq!(
+                        &scalar[r * np..r * np + n],
+                        &fast[r * np..r * np + n],
+                        "{kernel} on {quantized_for}'s layout: row {r} of {rows}, k {k}, n {n}"
+                    );
+                }
             }
         }
     }
@@ -848,9 +1030,9 @@ mod tests {
     fn a_kernel_is_refused_weights_wider_than_it_multiplies_exactly() {
         let w = Tensor::from_vec(pseudo(32 * 8, 6), (32, 8), &Device::Cpu).unwrap();
         let q = QLinear::for_kernel(&w, None, Int8Kernel::Scalar).unwrap();
-        let mut acc = vec![0i32; MR * NR];
+        let mut acc = vec![0i32; ROW_ALIGN * NR];
         // Refused before any AVX2 instruction runs, so on every CPU.
-        q.integer_product(&[0u8; MR * 8], MR, &mut acc, Int8Kernel::Avx2);
+        q.integer_product(&[0u8; ROW_ALIGN * 8], MR, &mut acc, Int8Kernel::Avx2);
     }
 
     #[test]
@@ -942,13 +1124,13 @@ mod tests {
             // Every kernel this CPU has that multiplies the layer's weight
             // range exactly gives the scalar integers.
             let (qa, _, _) = q.quantize_rows(&xs[..MR * k], MR, Int8Kernel::Scalar);
-            let mut scalar = vec![0i32; MR * np];
+            let mut scalar = vec![0i32; ROW_ALIGN * np];
             q.integer_product(&qa, MR, &mut scalar, Int8Kernel::Scalar);
             for kernel in available_kernels() {
-                if kernel.weight_max() < quantized_for.weight_max() {
+                if !kernel.multiplies(quantized_for, q.kp) {
                     continue;
                 }
-                let mut fast = vec![0i32; MR * np];
+                let mut fast = vec![0i32; ROW_ALIGN * np];
                 q.integer_product(&qa, MR, &mut fast, kernel);
                 assert_eq!(scalar, fast, "{quantized_for} weights on {kernel}");
             }
