@@ -120,11 +120,11 @@ fn attention_one(
                 t,
                 &mut scores[..rows * t],
             );
-            for (r, s) in scores[..rows * t].chunks_mut(t).enumerate() {
+            for s in scores[..rows * t].chunks_mut(t) {
                 softmax_row_body(s, scale, bias);
-                let at = (i + r) * width + h * d;
-                weighted_sum(s, v, width, h * d, &mut out[at..at + d]);
             }
+            let out = &mut out[i * width..(i + rows) * width];
+            weighted_sums(&scores[..rows * t], v, width, h * d, d, out);
             i += rows;
         }
     }
@@ -197,53 +197,74 @@ unsafe fn qk_avx512<const R: usize>(q: &[&[f32]], kt: &[f32], t: usize, out: &mu
     }
 }
 
-/// `ctx = Σj p[j]·v[j·width + at ..][..d]`.
+/// For each row r of `p` (rows × t): `out[r·width + at ..][..d] =
+/// Σj p[r][j]·v[j·width + at ..][..d]` (one head's context for up to
+/// [`ROWS`] query rows).
 #[inline(always)]
-fn weighted_sum(p: &[f32], v: &[f32], width: usize, at: usize, ctx: &mut [f32]) {
-    let d = ctx.len();
-    assert!(p.is_empty() || v.len() >= (p.len() - 1) * width + at + d);
+fn weighted_sums(p: &[f32], v: &[f32], width: usize, at: usize, d: usize, out: &mut [f32]) {
+    let rows = out.len() / width;
+    let t = p.len() / rows.max(1);
+    assert!(p.len() == rows * t && rows <= ROWS && at + d <= width);
+    assert!(t == 0 || v.len() >= (t - 1) * width + at + d);
     #[cfg(target_arch = "x86_64")]
     if d == 32 && std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F detected; the assert bounds every row read.
-        unsafe { weighted_sum_32_avx512(p, v, width, at, ctx) };
+        // SAFETY: AVX-512F detected; the asserts bound every read and write.
+        unsafe {
+            match rows {
+                8 => weighted_sums_32_avx512::<8>(p, t, v, width, at, out),
+                7 => weighted_sums_32_avx512::<7>(p, t, v, width, at, out),
+                6 => weighted_sums_32_avx512::<6>(p, t, v, width, at, out),
+                5 => weighted_sums_32_avx512::<5>(p, t, v, width, at, out),
+                4 => weighted_sums_32_avx512::<4>(p, t, v, width, at, out),
+                3 => weighted_sums_32_avx512::<3>(p, t, v, width, at, out),
+                2 => weighted_sums_32_avx512::<2>(p, t, v, width, at, out),
+                _ => weighted_sums_32_avx512::<1>(p, t, v, width, at, out),
+            }
+        }
         return;
     }
-    ctx.fill(0.0);
-    for (j, &pj) in p.iter().enumerate() {
-        let row = &v[j * width + at..j * width + at + d];
-        for (c, &x) in ctx.iter_mut().zip(row) {
-            *c += pj * x;
+    for (r, pr) in p.chunks(t.max(1)).enumerate() {
+        let ctx = &mut out[r * width + at..r * width + at + d];
+        ctx.fill(0.0);
+        for (j, &pj) in pr.iter().enumerate() {
+            let row = &v[j * width + at..j * width + at + d];
+            for (c, &x) in ctx.iter_mut().zip(row) {
+                *c += pj * x;
+            }
         }
     }
 }
 
-/// [`weighted_sum`] for 32-wide heads (MiniLM's): the sum stays in four
-/// registers, two rows of `v` per step so consecutive rows do not wait on
-/// each other's additions.
+/// [`weighted_sums`] for 32-wide heads (MiniLM's) and R query rows: the R
+/// sums stay in 2·R registers and each row of `v` (two loads) serves all R
+/// query rows, so the loop is bound by multiply-adds, not by loads.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn weighted_sum_32_avx512(p: &[f32], v: &[f32], width: usize, at: usize, ctx: &mut [f32]) {
+unsafe fn weighted_sums_32_avx512<const R: usize>(
+    p: &[f32],
+    t: usize,
+    v: &[f32],
+    width: usize,
+    at: usize,
+    out: &mut [f32],
+) {
     use std::arch::x86_64::*;
     let base = v.as_ptr().add(at);
-    let (mut a0, mut a1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
-    let (mut b0, mut b1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
-    let mut j = 0;
-    while j + 1 < p.len() {
-        let (r0, r1) = (base.add(j * width), base.add((j + 1) * width));
-        let (p0, p1) = (_mm512_set1_ps(p[j]), _mm512_set1_ps(p[j + 1]));
-        a0 = _mm512_fmadd_ps(p0, _mm512_loadu_ps(r0), a0);
-        a1 = _mm512_fmadd_ps(p0, _mm512_loadu_ps(r0.add(16)), a1);
-        b0 = _mm512_fmadd_ps(p1, _mm512_loadu_ps(r1), b0);
-        b1 = _mm512_fmadd_ps(p1, _mm512_loadu_ps(r1.add(16)), b1);
-        j += 2;
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    for j in 0..t {
+        let row = base.add(j * width);
+        let (v0, v1) = (_mm512_loadu_ps(row), _mm512_loadu_ps(row.add(16)));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let pj = _mm512_set1_ps(*p.get_unchecked(r * t + j));
+            acc[0] = _mm512_fmadd_ps(pj, v0, acc[0]);
+            acc[1] = _mm512_fmadd_ps(pj, v1, acc[1]);
+        }
     }
-    if j < p.len() {
-        let (r, pj) = (base.add(j * width), _mm512_set1_ps(p[j]));
-        a0 = _mm512_fmadd_ps(pj, _mm512_loadu_ps(r), a0);
-        a1 = _mm512_fmadd_ps(pj, _mm512_loadu_ps(r.add(16)), a1);
+    for (r, acc) in acc.iter().enumerate() {
+        let ctx = out.as_mut_ptr().add(r * width + at);
+        _mm512_storeu_ps(ctx, acc[0]);
+        _mm512_storeu_ps(ctx.add(16), acc[1]);
     }
-    _mm512_storeu_ps(ctx.as_mut_ptr(), _mm512_add_ps(a0, b0));
-    _mm512_storeu_ps(ctx.as_mut_ptr().add(16), _mm512_add_ps(a1, b1));
 }
 
 #[cfg(test)]

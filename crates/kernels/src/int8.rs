@@ -218,9 +218,13 @@ impl QLinear {
                 amx::configure();
                 for panel in 0..np / NR {
                     let b = &self.packed[panel * kp * NR..(panel + 1) * kp * NR];
-                    for r0 in (0..padded).step_by(ROW_ALIGN) {
-                        let a = &qa[r0 * kp..(r0 + ROW_ALIGN) * kp];
-                        amx::block(a, b, &mut acc[r0 * np + panel * NR..], kp, np);
+                    for r0 in (0..padded).step_by(2 * ROW_ALIGN) {
+                        let c = &mut acc[r0 * np + panel * NR..];
+                        if r0 + 2 * ROW_ALIGN <= padded {
+                            amx::block32(&qa[r0 * kp..(r0 + 2 * ROW_ALIGN) * kp], b, c, kp, np);
+                        } else {
+                            amx::block(&qa[r0 * kp..(r0 + ROW_ALIGN) * kp], b, c, kp, np);
+                        }
                     }
                 }
                 amx::release();
@@ -755,8 +759,8 @@ mod avx {
     }
 }
 
-/// The AMX kernel: 16 rows × 32 columns per block, as two 16×16 i32 tiles
-/// fed by one tile of activations (16 rows × 64 bytes) and two of weights
+/// The AMX kernel: 32 (or 16) rows × 32 columns per block, as 16×16 i32
+/// tiles fed by tiles of activations (16 rows × 64 bytes) and of weights
 /// (16 groups of 4 k × 16 columns), read in place from the VNNI panel
 /// layout (a group's 32 columns × 4 bytes are two tile rows of 64 bytes).
 /// Rust has no stable AMX intrinsics, so the instructions are inline
@@ -767,7 +771,8 @@ mod amx {
     use std::arch::asm;
     use std::sync::OnceLock;
 
-    /// Tiles 0 (activations), 1–2 (weights), 3–4 (sums): 16 rows of 64 bytes.
+    /// Eight tiles of 16 rows × 64 bytes: 0–1 activations, 2–3 weights,
+    /// 4–7 sums.
     #[repr(C, align(64))]
     struct TileConfig {
         palette: u8,
@@ -781,7 +786,7 @@ mod amx {
         let mut bytes_per_row = [0u16; 16];
         let mut rows = [0u8; 16];
         let mut t = 0;
-        while t < 5 {
+        while t < 8 {
             bytes_per_row[t] = 64;
             rows[t] = 16;
             t += 1;
@@ -851,14 +856,14 @@ mod amx {
     pub unsafe fn block(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
         debug_assert!(kp.is_multiple_of(64) && a.len() >= 16 * kp && b.len() >= kp * NR);
         debug_assert!(c.len() >= 15 * np + NR);
-        asm!("tilezero tmm3", "tilezero tmm4", options(nostack, nomem));
+        asm!("tilezero tmm4", "tilezero tmm5", options(nostack, nomem));
         for k0 in (0..kp).step_by(64) {
             asm!(
                 "tileloadd tmm0, [{a} + {a_stride}*1]",
-                "tileloadd tmm1, [{b} + {b_stride}*1]",
-                "tileloadd tmm2, [{b} + {b_stride}*1 + 64]",
-                "tdpbusd tmm3, tmm0, tmm1",
+                "tileloadd tmm2, [{b} + {b_stride}*1]",
+                "tileloadd tmm3, [{b} + {b_stride}*1 + 64]",
                 "tdpbusd tmm4, tmm0, tmm2",
+                "tdpbusd tmm5, tmm0, tmm3",
                 a = in(reg) a.as_ptr().add(k0),
                 a_stride = in(reg) kp,
                 b = in(reg) b.as_ptr().add(k0 / 4 * NR * 4),
@@ -867,9 +872,55 @@ mod amx {
             );
         }
         asm!(
-            "tilestored [{c} + {c_stride}*1], tmm3",
-            "tilestored [{c} + {c_stride}*1 + 64], tmm4",
+            "tilestored [{c} + {c_stride}*1], tmm4",
+            "tilestored [{c} + {c_stride}*1 + 64], tmm5",
             c = in(reg) c.as_mut_ptr(),
+            c_stride = in(reg) np * 4,
+            options(nostack),
+        );
+    }
+
+    /// [`block`] for 32 rows: each weight tile serves two activation tiles.
+    ///
+    /// # Safety
+    /// As [`block`], with 32 rows in `a` and `c`.
+    #[inline]
+    pub unsafe fn block32(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
+        debug_assert!(kp.is_multiple_of(64) && a.len() >= 32 * kp && b.len() >= kp * NR);
+        debug_assert!(c.len() >= 31 * np + NR);
+        asm!(
+            "tilezero tmm4",
+            "tilezero tmm5",
+            "tilezero tmm6",
+            "tilezero tmm7",
+            options(nostack, nomem)
+        );
+        for k0 in (0..kp).step_by(64) {
+            asm!(
+                "tileloadd tmm0, [{a} + {a_stride}*1]",
+                "tileloadd tmm1, [{a2} + {a_stride}*1]",
+                "tileloadd tmm2, [{b} + {b_stride}*1]",
+                "tileloadd tmm3, [{b} + {b_stride}*1 + 64]",
+                "tdpbusd tmm4, tmm0, tmm2",
+                "tdpbusd tmm5, tmm0, tmm3",
+                "tdpbusd tmm6, tmm1, tmm2",
+                "tdpbusd tmm7, tmm1, tmm3",
+                a = in(reg) a.as_ptr().add(k0),
+                a2 = in(reg) a.as_ptr().add(16 * kp + k0),
+                a_stride = in(reg) kp,
+                b = in(reg) b.as_ptr().add(k0 / 4 * NR * 4),
+                b_stride = in(reg) NR * 4,
+                options(nostack, readonly),
+            );
+        }
+        let c2 = c.as_mut_ptr().add(16 * np);
+        asm!(
+            "tilestored [{c} + {c_stride}*1], tmm4",
+            "tilestored [{c} + {c_stride}*1 + 64], tmm5",
+            "tilestored [{c2} + {c_stride}*1], tmm6",
+            "tilestored [{c2} + {c_stride}*1 + 64], tmm7",
+            c = in(reg) c.as_mut_ptr(),
+            c2 = in(reg) c2,
             c_stride = in(reg) np * 4,
             options(nostack),
         );
