@@ -75,7 +75,9 @@ MODES = {
     "default": ([], {}),  # no flags: --precision auto
     "f32": (["--precision", "f32"], {}),
     "int8": (["--precision", "int8"], {}),
-    # int8 on the AVX2 kernel (7-bit weights), as on a CPU without VNNI; f32 products stay as they are.
+    # int8 on one kernel forced (scripts/bench and tests only): AVX-512 VNNI as on a CPU without AMX;
+    # AVX2 (7-bit weights) as on one without VNNI, though f32 products stay on AVX-512 here.
+    "int8-avx512vnni": (["--precision", "int8"], {"POLICYLENS_INT8_KERNEL": "avx512vnni"}),
     "int8-avx2": (["--precision", "int8"], {"POLICYLENS_INT8_KERNEL": "avx2"}),
 }
 
