@@ -343,6 +343,9 @@ impl Layer {
                 policylens_kernels::cpu_f32(&vs, vl)?,
                 &bias,
                 (b, tq, t, self.heads),
+                // int8 layers (a precision chosen for speed) take bf16
+                // attention where the CPU has it; f32 stays exact.
+                matches!(self.query, Dense::Int8(_)),
                 &mut out,
             );
             return Tensor::from_vec(out, (b, tq, h), x.device());
@@ -426,6 +429,19 @@ impl Bert {
     /// per output channel, activations per row at run time). For inference
     /// only: the int8 layers have no gradients. Embeddings, layer norms and
     /// the attention products stay f32.
+    /// Whether attention runs with bf16 products: int8 layers (a precision
+    /// chosen for speed), BERT's per-key padding bias (MPNet's relative
+    /// positions take candle's f32 path) and what
+    /// [`policylens_kernels::bf16_attention`] asks of heads and CPU.
+    pub fn bf16_attention(&self) -> bool {
+        let int8 = self
+            .layers
+            .first()
+            .is_some_and(|l| matches!(l.query, Dense::Int8(_)));
+        let head_dim = self.config.hidden_size / self.config.num_attention_heads.max(1);
+        int8 && self.relative_bias.is_none() && policylens_kernels::bf16_attention(head_dim)
+    }
+
     pub fn quantize_int8(&mut self) -> Result<()> {
         for l in &mut self.layers {
             for d in [

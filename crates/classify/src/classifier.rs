@@ -282,7 +282,13 @@ impl Classifier {
         }
         let head_sha = sha256_file(&head_path)?;
         Ok(Self {
-            model_id: model_id(&config.name, &head_sha, &config.thresholds, opts.precision),
+            model_id: model_id(
+                &config.name,
+                &head_sha,
+                &config.thresholds,
+                opts.precision,
+                embedder.encoder.bf16_attention(),
+            ),
             labels: config.labels,
             thresholds: config.thresholds,
             windowing: config.windowing,
@@ -335,7 +341,13 @@ impl Classifier {
             config.windowing.overlap,
         )?;
         Ok(Self {
-            model_id: model_id(&config.name, &sha, &config.thresholds, opts.precision),
+            model_id: model_id(
+                &config.name,
+                &sha,
+                &config.thresholds,
+                opts.precision,
+                model.bert.bf16_attention(),
+            ),
             labels: config.labels,
             thresholds: config.thresholds,
             windowing: config.windowing,
@@ -493,12 +505,14 @@ fn check_model_files(dir: &Path) -> Result<()> {
 /// sha256, T the first 6 of the sha256 of the thresholds, so a model
 /// recalibrated with `policylens calibrate` (same weights, other decisions)
 /// gets another id; `+int8` (`+int8w7` on the AVX2 kernel's 7-bit
-/// weights) follows for int8 arithmetic.
+/// weights) follows for int8 arithmetic, then `+bf16` if attention runs
+/// in bf16.
 fn model_id(
     name: &str,
     weights_sha: &str,
     thresholds: &Thresholds,
     precision: Precision,
+    bf16_attention: bool,
 ) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -509,7 +523,12 @@ fn model_id(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("{name}@{}#{t}{}", &weights_sha[..12], precision.id_suffix())
+    let bf16 = if bf16_attention { "+bf16" } else { "" };
+    format!(
+        "{name}@{}#{t}{}{bf16}",
+        &weights_sha[..12],
+        precision.id_suffix()
+    )
 }
 
 #[cfg(test)]
@@ -621,15 +640,41 @@ mod tests {
     #[test]
     fn model_id_changes_with_the_thresholds_not_only_the_weights() {
         let sha = "ab".repeat(32);
-        let a = model_id("m", &sha, &Thresholds(vec![0.5, 0.6]), Precision::F32);
-        let b = model_id("m", &sha, &Thresholds(vec![0.5, 0.61]), Precision::F32);
+        let a = model_id(
+            "m",
+            &sha,
+            &Thresholds(vec![0.5, 0.6]),
+            Precision::F32,
+            false,
+        );
+        let b = model_id(
+            "m",
+            &sha,
+            &Thresholds(vec![0.5, 0.61]),
+            Precision::F32,
+            false,
+        );
         assert!(a.starts_with("m@abababababab#"), "{a}");
         assert_eq!(a.len(), "m@abababababab#".len() + 6);
         assert_ne!(a, b);
         assert_eq!(a[..15], b[..15], "same weights, same weights hash");
-        let int8 = model_id("m", &sha, &Thresholds(vec![0.5, 0.6]), Precision::Int8);
+        let int8 = model_id(
+            "m",
+            &sha,
+            &Thresholds(vec![0.5, 0.6]),
+            Precision::Int8,
+            false,
+        );
         assert_eq!(int8, format!("{a}{}", Precision::Int8.id_suffix()));
         assert!(int8.starts_with(&format!("{a}+int8")), "{int8}");
+        let bf16 = model_id(
+            "m",
+            &sha,
+            &Thresholds(vec![0.5, 0.6]),
+            Precision::Int8,
+            true,
+        );
+        assert_eq!(bf16, format!("{int8}+bf16"));
     }
 
     #[test]

@@ -48,6 +48,11 @@ impl Encoder {
         })
     }
 
+    /// Whether attention runs with bf16 products ([`Bert::bf16_attention`]).
+    pub fn bf16_attention(&self) -> bool {
+        self.bert.bf16_attention()
+    }
+
     pub fn hidden_size(&self) -> usize {
         self.config.hidden_size
     }

@@ -26,10 +26,11 @@ impl Precision {
         }
     }
 
-    /// What model ids carry after `@hash` for outputs labeled this way:
+    /// What model ids carry after `@hash` for the dense layers' arithmetic:
     /// nothing for f32, `+int8` for 8-bit weights, `+int8w7` where the
     /// int8 kernel is AVX2's, whose weights are 7-bit (its scores differ
     /// slightly from the other kernels', which all give the same ones).
+    /// The model adds `+bf16` when its attention runs in bf16.
     pub fn id_suffix(self) -> &'static str {
         use policylens_kernels::int8::try_selected_kernel;
         match self {

@@ -44,6 +44,11 @@ fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
 /// receives `softmax(q·kᵀ/√d + bias)·v` per head. One task per batch element on
 /// candle's threads: candle's batched matmul runs these small products on
 /// one thread, and the head split/merge transposes cost copies.
+///
+/// With `bf16`, where [`bf16_available`] and heads are 32 wide (MiniLM's),
+/// the two products take bf16 inputs (`vdpbf16ps`, twice the f32
+/// multiply-add rate) and sum in f32; the softmax stays f32. Otherwise, and
+/// always without `bf16`, everything is f32.
 #[allow(clippy::too_many_arguments)]
 pub fn attention(
     q: &[f32],
@@ -51,11 +56,13 @@ pub fn attention(
     v: &[f32],
     bias: &[f32],
     (b, tq, t, heads): (usize, usize, usize, usize),
+    bf16: bool,
     out: &mut [f32],
 ) {
     let width = k.len() / (b * t).max(1);
     let d = width / heads.max(1);
     let scale = 1.0 / (d as f32).sqrt();
+    let bf16 = bf16 && bf16_attention(d);
     for_each_chunk_mut(out, tq * width, |bi, out| {
         let (at, atq) = (bi * t * width, bi * tq * width);
         let (q, k, v) = (
@@ -65,6 +72,12 @@ pub fn attention(
         );
         let bias = &bias[bi * t..(bi + 1) * t];
         #[cfg(target_arch = "x86_64")]
+        if bf16 {
+            // SAFETY: AVX-512F and AVX512_BF16 were detected; d is 32.
+            unsafe { bf16::attention_one(q, k, v, bias, (t, heads), scale, out) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: AVX-512F was detected just above.
             unsafe { attention_one_avx512(q, k, v, bias, (t, heads, d), scale, out) };
@@ -72,6 +85,24 @@ pub fn attention(
         }
         attention_one(q, k, v, bias, (t, heads, d), scale, out);
     });
+}
+
+/// Whether [`attention`] asked for bf16 runs its products in bf16 for
+/// heads `head_dim` wide here (32-wide heads, a CPU with AVX512_BF16).
+pub fn bf16_attention(head_dim: usize) -> bool {
+    head_dim == 32 && bf16_available()
+}
+
+/// Whether this CPU has the bf16 dot product (AVX-512F and AVX512_BF16).
+pub fn bf16_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -168,6 +199,16 @@ fn qk_scores(q: &[&[f32]], kt: &[f32], t: usize, out: &mut [f32]) {
     }
 }
 
+/// The lanes of a block of 16 keys that exist when `left` keys remain.
+#[inline(always)]
+fn keys_mask(left: usize) -> u16 {
+    if left >= 16 {
+        0xFFFF
+    } else {
+        (1u16 << left) - 1
+    }
+}
+
 /// [`qk_scores`] for R rows: 16 keys at a time, R accumulators in
 /// registers, each load of kᵀ used R times; the last keys masked.
 #[cfg(target_arch = "x86_64")]
@@ -177,11 +218,7 @@ unsafe fn qk_avx512<const R: usize>(q: &[&[f32]], kt: &[f32], t: usize, out: &mu
     let d = q[0].len();
     let mut j = 0;
     while j < t {
-        let m: __mmask16 = if t - j >= 16 {
-            0xFFFF
-        } else {
-            (1u16 << (t - j)) - 1
-        };
+        let m = keys_mask(t - j);
         let mut acc = [_mm512_setzero_ps(); R];
         for dd in 0..d {
             let kv = _mm512_maskz_loadu_ps(m, kt.as_ptr().add(dd * t + j));
@@ -267,6 +304,196 @@ unsafe fn weighted_sums_32_avx512<const R: usize>(
     }
 }
 
+/// Attention with bf16 products for 32-wide heads. `vdpbf16ps` multiplies
+/// pairs of bf16 and adds both products to one f32 lane, so each operand is
+/// laid out in pairs along the summed dimension: kᵀ as 16 pairs of
+/// dimensions per key, v as pairs of keys per column, q and the
+/// probabilities as pairs broadcast from one 32-bit word.
+#[cfg(target_arch = "x86_64")]
+mod bf16 {
+    use super::{softmax_row_body, ROWS};
+    use std::arch::x86_64::*;
+
+    const D: usize = 32;
+    const PAIRS: usize = D / 2;
+
+    /// Round to the nearest bf16, ties to even (finite inputs).
+    #[inline(always)]
+    fn bf16(x: f32) -> u32 {
+        let u = x.to_bits();
+        (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    }
+
+    /// Two bf16 in one word: `a` in the low half (the first of the pair).
+    #[inline(always)]
+    fn pair(a: f32, b: f32) -> u32 {
+        bf16(a) | (bf16(b) << 16)
+    }
+
+    #[inline(always)]
+    unsafe fn dot(acc: __m512, a: __m512i, b: __m512i) -> __m512 {
+        _mm512_dpbf16_ps(
+            acc,
+            std::mem::transmute::<__m512i, __m512bh>(a),
+            std::mem::transmute::<__m512i, __m512bh>(b),
+        )
+    }
+
+    /// One batch element, as [`super::attention_one`].
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn attention_one(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        bias: &[f32],
+        (t, heads): (usize, usize),
+        scale: f32,
+        out: &mut [f32],
+    ) {
+        let width = heads * D;
+        let tq = q.len() / width.max(1);
+        let tp = t.div_ceil(2);
+        let mut kt = vec![0u32; PAIRS * t]; // dimension pair p of key j at p·t + j
+        let mut vp = vec![0u32; tp * D]; // keys 2m, 2m+1 of column c at m·D + c
+        let mut scratch = Scratch {
+            scores: vec![0f32; ROWS * t],
+            probs: vec![0u32; ROWS * tp],
+        };
+        for h in 0..heads {
+            for j in 0..t {
+                let row = &k[j * width + h * D..][..D];
+                for p in 0..PAIRS {
+                    kt[p * t + j] = pair(row[2 * p], row[2 * p + 1]);
+                }
+            }
+            for m in 0..tp {
+                let first = &v[2 * m * width + h * D..][..D];
+                for c in 0..D {
+                    let second = if 2 * m + 1 < t {
+                        v[(2 * m + 1) * width + h * D + c]
+                    } else {
+                        0.0
+                    };
+                    vp[m * D + c] = pair(first[c], second);
+                }
+            }
+            let head = Head {
+                kt: &kt,
+                vp: &vp,
+                bias,
+                t,
+                width,
+                h,
+                scale,
+            };
+            let mut i = 0;
+            while i < tq {
+                let rows = (tq - i).min(ROWS);
+                let q = &q[i * width..(i + rows) * width];
+                let (scratch, out) = (&mut scratch, &mut out[i * width..(i + rows) * width]);
+                match rows {
+                    8 => block::<8>(&head, q, scratch, out),
+                    7 => block::<7>(&head, q, scratch, out),
+                    6 => block::<6>(&head, q, scratch, out),
+                    5 => block::<5>(&head, q, scratch, out),
+                    4 => block::<4>(&head, q, scratch, out),
+                    3 => block::<3>(&head, q, scratch, out),
+                    2 => block::<2>(&head, q, scratch, out),
+                    _ => block::<1>(&head, q, scratch, out),
+                }
+                i += rows;
+            }
+        }
+    }
+
+    /// One head of one batch element, in bf16 pairs.
+    struct Head<'a> {
+        kt: &'a [u32],
+        vp: &'a [u32],
+        bias: &'a [f32],
+        t: usize,
+        width: usize,
+        h: usize,
+        scale: f32,
+    }
+
+    /// Per-block buffers: R rows of scores, and of probabilities in pairs.
+    struct Scratch {
+        scores: Vec<f32>,
+        probs: Vec<u32>,
+    }
+
+    /// R query rows of head h: scores against every key (each load of kᵀ
+    /// serves the R rows), softmax in f32, then the context (each load of
+    /// v serves the R rows).
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    unsafe fn block<const R: usize>(
+        head: &Head,
+        q: &[f32],
+        scratch: &mut Scratch,
+        out: &mut [f32],
+    ) {
+        let Head {
+            kt,
+            vp,
+            bias,
+            t,
+            width,
+            h,
+            scale,
+        } = *head;
+        let Scratch { scores, probs } = scratch;
+        let tp = t.div_ceil(2);
+        assert!(q.len() >= R * width && out.len() >= R * width && kt.len() >= PAIRS * t);
+        assert!(vp.len() >= tp * D && scores.len() >= R * t && probs.len() >= R * tp);
+        let mut qp = [[0i32; PAIRS]; R];
+        for (r, qp) in qp.iter_mut().enumerate() {
+            let row = &q[r * width + h * D..][..D];
+            for (p, w) in qp.iter_mut().enumerate() {
+                *w = pair(row[2 * p], row[2 * p + 1]) as i32;
+            }
+        }
+        let mut j = 0;
+        while j < t {
+            let m = super::keys_mask(t - j);
+            let mut acc = [_mm512_setzero_ps(); R];
+            for p in 0..PAIRS {
+                let kv = _mm512_maskz_loadu_epi32(m, kt.as_ptr().add(p * t + j) as *const i32);
+                for r in 0..R {
+                    acc[r] = dot(acc[r], _mm512_set1_epi32(qp[r][p]), kv);
+                }
+            }
+            for (r, a) in acc.iter().enumerate() {
+                _mm512_mask_storeu_ps(scores.as_mut_ptr().add(r * t + j), m, *a);
+            }
+            j += 16;
+        }
+        for r in 0..R {
+            let s = &mut scores[r * t..(r + 1) * t];
+            softmax_row_body(s, scale, bias);
+            for mm in 0..tp {
+                let second = if 2 * mm + 1 < t { s[2 * mm + 1] } else { 0.0 };
+                probs[r * tp + mm] = pair(s[2 * mm], second);
+            }
+        }
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for mm in 0..tp {
+            let row = vp.as_ptr().add(mm * D) as *const __m512i;
+            let (v0, v1) = (_mm512_loadu_si512(row), _mm512_loadu_si512(row.add(1)));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let pb = _mm512_set1_epi32(*probs.get_unchecked(r * tp + mm) as i32);
+                acc[0] = dot(acc[0], pb, v0);
+                acc[1] = dot(acc[1], pb, v1);
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            let ctx = out.as_mut_ptr().add(r * width + h * D);
+            _mm512_storeu_ps(ctx, acc[0]);
+            _mm512_storeu_ps(ctx.add(16), acc[1]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,14 +501,16 @@ mod tests {
     #[test]
     fn fused_attention_equals_the_textbook_computation() {
         // 32-wide heads take the AVX-512 path where there is one.
-        for (heads, d) in [(3, 4), (2, 32)] {
-            fused_attention_case(heads, d);
+        // 11 positions: 8 query rows, then 3, keys in one masked block of
+        // 16, an odd count of bf16 key pairs; 37: several blocks of each.
+        for (heads, d, t) in [(3, 4, 11), (2, 32, 11), (2, 32, 37)] {
+            fused_attention_case(heads, d, t);
         }
     }
 
-    fn fused_attention_case(heads: usize, d: usize) {
+    fn fused_attention_case(heads: usize, d: usize, t: usize) {
         use candle_core::{Device, Tensor, D};
-        let (b, t) = (2, 11); // 8 query rows, then 3
+        let b = 2;
         let w = heads * d;
         let make = |seed: f64| {
             Tensor::arange(0f32, (b * t * w) as f32, &Device::Cpu)
@@ -325,17 +554,29 @@ mod tests {
             .to_vec1()
             .unwrap();
         let flat = |x: &Tensor| x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let mut got = vec![0f32; b * t * w];
-        attention(
-            &flat(&q),
-            &flat(&k),
-            &flat(&v),
-            &bias,
-            (b, t, t, heads),
-            &mut got,
-        );
+        let all_queries = |bf16: bool| {
+            let mut out = vec![0f32; b * t * w];
+            let (q, k, v) = (flat(&q), flat(&k), flat(&v));
+            attention(&q, &k, &v, &bias, (b, t, t, heads), bf16, &mut out);
+            out
+        };
+        let got = all_queries(false);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+        // bf16 products: close to the textbook where this CPU has them and
+        // heads are 32 wide; exactly the f32 result elsewhere.
+        let half = all_queries(true);
+        if d == 32 && bf16_available() {
+            for (g, w) in half.iter().zip(&want) {
+                assert!((g - w).abs() < 2e-2, "bf16: {g} vs {w}");
+            }
+            assert_ne!(half, got, "the bf16 path did not run");
+        } else {
+            if d == 32 {
+                eprintln!("this CPU lacks AVX512_BF16: bf16 attention was not checked");
+            }
+            assert_eq!(half, got);
         }
         // Queries for the first 3 positions only: the same rows.
         let q3: Vec<f32> = flat(&q.narrow(1, 0, 3).unwrap().contiguous().unwrap());
@@ -346,6 +587,7 @@ mod tests {
             &flat(&v),
             &bias,
             (b, 3, t, heads),
+            false,
             &mut first,
         );
         for bi in 0..b {

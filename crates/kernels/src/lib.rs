@@ -3,9 +3,10 @@
 //!
 //! This crate owns the arithmetic and nothing else: [`int8`] dense layers
 //! (weights per output channel, activations per row, products summed in
-//! i32 on AVX-512 VNNI, AVX-VNNI, AVX2 or a portable loop, see
+//! i32 on AMX, AVX-512 VNNI, AVX-VNNI, AVX2 or a portable loop, see
 //! [`int8_kernel`]), multi-head self-[`attention`]
-//! fused from the projections to the context, element-wise [`math`]
+//! fused from the projections to the context (in f32, or with bf16
+//! products where the CPU has AVX512_BF16), element-wise [`math`]
 //! (exp, erf, in-place GELU), and the [`parallel`] loop that runs them on
 //! candle's worker threads. Each kernel is written once as plain Rust the
 //! compiler can vectorize, compiled for AVX-512 (chosen at run time when
@@ -22,7 +23,7 @@ pub mod math;
 pub mod parallel;
 pub mod testing;
 
-pub use attention::attention;
+pub use attention::{attention, bf16_attention, bf16_available};
 pub use int8::{int8_kernel, vnni_available, Int8Kernel, QLinear};
 pub use math::{erf, exp, gelu_erf_in_place, GeluErf};
 pub use parallel::{cpu_f32, for_each_chunk_mut};
