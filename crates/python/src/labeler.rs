@@ -92,7 +92,7 @@ impl Labeler {
         })
     }
 
-    /// The model id written in the `model` column (`+int8` when quantized).
+    /// The model id written in the `model` column (`+int8`, `+bf16` when quantized).
     #[getter]
     fn model_id(&self) -> &str {
         self.classifier.model_id()

@@ -82,7 +82,7 @@ class Labeler:
 
     @property
     def model_id(self) -> str:
-        """The id written in the ``model`` column (``+int8`` when quantized)."""
+        """The id written in the ``model`` column (``+int8``, ``+bf16`` when quantized)."""
         return self._native.model_id
 
     @property

@@ -189,7 +189,7 @@ def file_stamp(path: str) -> tuple[int, int]:
 
 def resolve_model(model: Optional[str], precision: str) -> tuple[Optional[str], str]:
     """The model directory the actors load (absolute) and the model id they will
-    write (`name@W#T[+int8]`), from one load here."""
+    write (`name@W#T[+int8][+bf16]`), from one load here."""
     from policylens import Labeler
 
     # threads=None: a thread count would size this process's pools for good.
