@@ -9,34 +9,14 @@
 //! three timings.
 
 use std::process::Command;
-use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use policylens_kernels::int8::INT8_KERNEL_ENV;
-use policylens_kernels::testing::pseudo;
+use policylens_kernels::testing::{median_of_three, pseudo};
 use policylens_kernels::{int8_kernel, Int8Kernel, QLinear};
 
 const ROWS: usize = 32 * 128;
 const SHAPES: [(usize, usize); 2] = [(384, 1536), (1536, 384)];
-
-/// Median of three timings (seconds per product) of `f`, each over enough
-/// calls to last about half a second.
-fn median_of_three(mut f: impl FnMut()) -> f64 {
-    let t = Instant::now();
-    f(); // warm-up, and a first estimate
-    let reps = ((0.5 / t.elapsed().as_secs_f64()).ceil() as usize).clamp(1, 1000);
-    let mut times: Vec<f64> = (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..reps {
-                f();
-            }
-            t.elapsed().as_secs_f64() / reps as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[1]
-}
 
 /// In a child: one line per shape, `k n seconds`.
 fn child(mode: &str) {
@@ -45,11 +25,11 @@ fn child(mode: &str) {
         let x = Tensor::from_vec(pseudo(ROWS * k, 2), (ROWS, k), &Device::Cpu).unwrap();
         let secs = if mode == "f32" {
             let wt = w.t().unwrap();
-            median_of_three(|| drop(x.matmul(&wt).unwrap()))
+            median_of_three(0.5, || drop(x.matmul(&wt).unwrap()))
         } else {
             assert_eq!(int8_kernel(), mode);
             let q = QLinear::new(&w, None).unwrap();
-            median_of_three(|| drop(q.forward(&x).unwrap()))
+            median_of_three(0.5, || drop(q.forward(&x).unwrap()))
         };
         println!("{k} {n} {secs}");
     }

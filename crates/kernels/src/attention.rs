@@ -23,6 +23,74 @@ fn softmax_row_body(row: &mut [f32], scale: f32, bias: &[f32]) {
     }
 }
 
+/// The softmax of one row of scores for the bf16 paths, straight to bf16
+/// probabilities in `dst` (round to nearest even; zeros from `row.len()`
+/// to a multiple of 16), in three passes of AVX-512: scale and bias in
+/// base 2 with the running maximum; 2^x with the running sum; normalize
+/// and convert. 2^x is 2^n · p(f) with n = round(x), |f| ≤ ½ and p a
+/// degree-4 fit (relative error 2.6e-6, a thousandth of bf16's rounding),
+/// scaled by `vscalefps`, which also takes a padded key's −1e4 to 0.
+///
+/// # Safety
+/// The CPU has AVX-512F and AVX512_BF16; `bias` holds `row.len()` values
+/// and `dst` at least `row.len()` rounded up to 16.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn softmax_to_bf16(row: &mut [f32], scale: f32, bias: &[f32], dst: &mut [u16]) {
+    use std::arch::x86_64::*;
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    #[allow(clippy::excessive_precision)] // the fit's coefficients as computed
+    const P: [f32; 5] = [
+        0.999_999_263,
+        0.693_121_862,
+        0.240_247_448,
+        0.055_917_496_4,
+        0.009_569_961_44,
+    ];
+    let t = row.len();
+    assert!(bias.len() >= t && dst.len() >= t.div_ceil(16) * 16);
+    let (s, b) = (row.as_mut_ptr(), bias.as_ptr());
+    let (c, log2e) = (_mm512_set1_ps(scale * LOG2_E), _mm512_set1_ps(LOG2_E));
+    let mut top = _mm512_set1_ps(f32::MIN);
+    let mut j = 0;
+    while j < t {
+        let m = keys_mask(t - j);
+        let x = _mm512_fmadd_ps(
+            _mm512_maskz_loadu_ps(m, s.add(j)),
+            c,
+            _mm512_mul_ps(_mm512_maskz_loadu_ps(m, b.add(j)), log2e),
+        );
+        _mm512_mask_storeu_ps(s.add(j), m, x);
+        top = _mm512_mask_max_ps(top, m, top, x);
+        j += 16;
+    }
+    let max = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+    let mut sums = _mm512_setzero_ps();
+    let mut j = 0;
+    while j < t {
+        let m = keys_mask(t - j);
+        let x = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, s.add(j)), max);
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(x);
+        let f = _mm512_sub_ps(x, n);
+        let mut p = _mm512_set1_ps(P[4]);
+        for &k in P[..4].iter().rev() {
+            p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(k));
+        }
+        let e = _mm512_maskz_scalef_ps(m, p, n);
+        _mm512_mask_storeu_ps(s.add(j), m, e);
+        sums = _mm512_add_ps(sums, e);
+        j += 16;
+    }
+    let inv = _mm512_set1_ps(1.0 / _mm512_reduce_add_ps(sums));
+    let mut j = 0;
+    while j < t {
+        let p = _mm512_mul_ps(_mm512_maskz_loadu_ps(keys_mask(t - j), s.add(j)), inv);
+        let h = std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(p));
+        _mm256_storeu_si256(dst.as_mut_ptr().add(j) as *mut __m256i, h);
+        j += 16;
+    }
+}
+
 /// Reduce `xs` with `f` in 16 independent lanes, then across them.
 #[inline(always)]
 fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
@@ -62,6 +130,7 @@ pub fn attention(
     let width = k.len() / (b * t).max(1);
     let d = width / heads.max(1);
     let scale = 1.0 / (d as f32).sqrt();
+    let features = crate::cpu::features();
     let bf16 = bf16 && bf16_attention(d);
     for_each_chunk_mut(out, tq * width, |bi, out| {
         let (at, atq) = (bi * t * width, bi * tq * width);
@@ -72,15 +141,28 @@ pub fn attention(
         );
         let bias = &bias[bi * t..(bi + 1) * t];
         #[cfg(target_arch = "x86_64")]
+        if bf16 && features.amx_bf16 {
+            // SAFETY: AVX-512, AVX512_BF16 and granted AMX-BF16 tiles
+            // (bf16_attention); d is 32.
+            unsafe { amx::attention_one(q, k, v, bias, (t, heads), scale, out) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
         if bf16 {
             // SAFETY: AVX-512F and AVX512_BF16 were detected; d is 32.
             unsafe { bf16::attention_one(q, k, v, bias, (t, heads), scale, out) };
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above.
+        if features.avx512 {
+            // SAFETY: AVX-512F was detected.
             unsafe { attention_one_avx512(q, k, v, bias, (t, heads, d), scale, out) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if features.avx2 {
+            // SAFETY: AVX2 and FMA were detected.
+            unsafe { attention_one_avx2(q, k, v, bias, (t, heads, d), scale, out) };
             return;
         }
         attention_one(q, k, v, bias, (t, heads, d), scale, out);
@@ -93,21 +175,29 @@ pub fn bf16_attention(head_dim: usize) -> bool {
     head_dim == 32 && bf16_available()
 }
 
-/// Whether this CPU has the bf16 dot product (AVX-512F and AVX512_BF16).
+/// Whether this CPU has the bf16 dot product (AVX-512 and AVX512_BF16;
+/// on AMX-BF16 tiles too where it has them), within `POLICYLENS_CPU`'s cap.
 pub fn bf16_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::features().avx512_bf16
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn attention_one_avx512(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    bias: &[f32],
+    dims: (usize, usize, usize),
+    scale: f32,
+    out: &mut [f32],
+) {
+    attention_one(q, k, v, bias, dims, scale, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attention_one_avx2(
     q: &[f32],
     k: &[f32],
     v: &[f32],
@@ -170,7 +260,7 @@ fn qk_scores(q: &[&[f32]], kt: &[f32], t: usize, out: &mut [f32]) {
     let d = q[0].len();
     assert!(kt.len() >= d * t && out.len() >= q.len() * t && q.iter().all(|r| r.len() == d));
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") {
+    if crate::cpu::features().avx512 {
         // SAFETY: AVX-512F detected; the assert bounds every access.
         unsafe {
             match q.len() {
@@ -244,7 +334,7 @@ fn weighted_sums(p: &[f32], v: &[f32], width: usize, at: usize, d: usize, out: &
     assert!(p.len() == rows * t && rows <= ROWS && at + d <= width);
     assert!(t == 0 || v.len() >= (t - 1) * width + at + d);
     #[cfg(target_arch = "x86_64")]
-    if d == 32 && std::is_x86_feature_detected!("avx512f") {
+    if d == 32 && crate::cpu::features().avx512 {
         // SAFETY: AVX-512F detected; the asserts bound every read and write.
         unsafe {
             match rows {
@@ -304,199 +394,64 @@ unsafe fn weighted_sums_32_avx512<const R: usize>(
     }
 }
 
-/// Attention with bf16 products for 32-wide heads. `vdpbf16ps` multiplies
-/// pairs of bf16 and adds both products to one f32 lane, so each operand is
-/// laid out in pairs along the summed dimension: kᵀ as 16 pairs of
-/// dimensions per key, v as pairs of keys per column, q and the
-/// probabilities as pairs broadcast from one 32-bit word.
+/// bf16 products with `vdpbf16ps` (AVX512_BF16), 32-wide heads.
 #[cfg(target_arch = "x86_64")]
-mod bf16 {
-    use super::{softmax_row_body, ROWS};
-    use std::arch::x86_64::*;
+mod bf16;
 
-    const D: usize = 32;
-    const PAIRS: usize = D / 2;
-
-    /// Round to the nearest bf16, ties to even (finite inputs).
-    #[inline(always)]
-    fn bf16(x: f32) -> u32 {
-        let u = x.to_bits();
-        (u + 0x7FFF + ((u >> 16) & 1)) >> 16
-    }
-
-    /// Two bf16 in one word: `a` in the low half (the first of the pair).
-    #[inline(always)]
-    fn pair(a: f32, b: f32) -> u32 {
-        bf16(a) | (bf16(b) << 16)
-    }
-
-    #[inline(always)]
-    unsafe fn dot(acc: __m512, a: __m512i, b: __m512i) -> __m512 {
-        _mm512_dpbf16_ps(
-            acc,
-            std::mem::transmute::<__m512i, __m512bh>(a),
-            std::mem::transmute::<__m512i, __m512bh>(b),
-        )
-    }
-
-    /// One batch element, as [`super::attention_one`].
-    #[target_feature(enable = "avx512f,avx512bf16")]
-    pub unsafe fn attention_one(
-        q: &[f32],
-        k: &[f32],
-        v: &[f32],
-        bias: &[f32],
-        (t, heads): (usize, usize),
-        scale: f32,
-        out: &mut [f32],
-    ) {
-        let width = heads * D;
-        let tq = q.len() / width.max(1);
-        let tp = t.div_ceil(2);
-        let mut kt = vec![0u32; PAIRS * t]; // dimension pair p of key j at p·t + j
-        let mut vp = vec![0u32; tp * D]; // keys 2m, 2m+1 of column c at m·D + c
-        let mut scratch = Scratch {
-            scores: vec![0f32; ROWS * t],
-            probs: vec![0u32; ROWS * tp],
-        };
-        for h in 0..heads {
-            for j in 0..t {
-                let row = &k[j * width + h * D..][..D];
-                for p in 0..PAIRS {
-                    kt[p * t + j] = pair(row[2 * p], row[2 * p + 1]);
-                }
-            }
-            for m in 0..tp {
-                let first = &v[2 * m * width + h * D..][..D];
-                for c in 0..D {
-                    let second = if 2 * m + 1 < t {
-                        v[(2 * m + 1) * width + h * D + c]
-                    } else {
-                        0.0
-                    };
-                    vp[m * D + c] = pair(first[c], second);
-                }
-            }
-            let head = Head {
-                kt: &kt,
-                vp: &vp,
-                bias,
-                t,
-                width,
-                h,
-                scale,
-            };
-            let mut i = 0;
-            while i < tq {
-                let rows = (tq - i).min(ROWS);
-                let q = &q[i * width..(i + rows) * width];
-                let (scratch, out) = (&mut scratch, &mut out[i * width..(i + rows) * width]);
-                match rows {
-                    8 => block::<8>(&head, q, scratch, out),
-                    7 => block::<7>(&head, q, scratch, out),
-                    6 => block::<6>(&head, q, scratch, out),
-                    5 => block::<5>(&head, q, scratch, out),
-                    4 => block::<4>(&head, q, scratch, out),
-                    3 => block::<3>(&head, q, scratch, out),
-                    2 => block::<2>(&head, q, scratch, out),
-                    _ => block::<1>(&head, q, scratch, out),
-                }
-                i += rows;
-            }
-        }
-    }
-
-    /// One head of one batch element, in bf16 pairs.
-    struct Head<'a> {
-        kt: &'a [u32],
-        vp: &'a [u32],
-        bias: &'a [f32],
-        t: usize,
-        width: usize,
-        h: usize,
-        scale: f32,
-    }
-
-    /// Per-block buffers: R rows of scores, and of probabilities in pairs.
-    struct Scratch {
-        scores: Vec<f32>,
-        probs: Vec<u32>,
-    }
-
-    /// R query rows of head h: scores against every key (each load of kᵀ
-    /// serves the R rows), softmax in f32, then the context (each load of
-    /// v serves the R rows).
-    #[target_feature(enable = "avx512f,avx512bf16")]
-    unsafe fn block<const R: usize>(
-        head: &Head,
-        q: &[f32],
-        scratch: &mut Scratch,
-        out: &mut [f32],
-    ) {
-        let Head {
-            kt,
-            vp,
-            bias,
-            t,
-            width,
-            h,
-            scale,
-        } = *head;
-        let Scratch { scores, probs } = scratch;
-        let tp = t.div_ceil(2);
-        assert!(q.len() >= R * width && out.len() >= R * width && kt.len() >= PAIRS * t);
-        assert!(vp.len() >= tp * D && scores.len() >= R * t && probs.len() >= R * tp);
-        let mut qp = [[0i32; PAIRS]; R];
-        for (r, qp) in qp.iter_mut().enumerate() {
-            let row = &q[r * width + h * D..][..D];
-            for (p, w) in qp.iter_mut().enumerate() {
-                *w = pair(row[2 * p], row[2 * p + 1]) as i32;
-            }
-        }
-        let mut j = 0;
-        while j < t {
-            let m = super::keys_mask(t - j);
-            let mut acc = [_mm512_setzero_ps(); R];
-            for p in 0..PAIRS {
-                let kv = _mm512_maskz_loadu_epi32(m, kt.as_ptr().add(p * t + j) as *const i32);
-                for r in 0..R {
-                    acc[r] = dot(acc[r], _mm512_set1_epi32(qp[r][p]), kv);
-                }
-            }
-            for (r, a) in acc.iter().enumerate() {
-                _mm512_mask_storeu_ps(scores.as_mut_ptr().add(r * t + j), m, *a);
-            }
-            j += 16;
-        }
-        for r in 0..R {
-            let s = &mut scores[r * t..(r + 1) * t];
-            softmax_row_body(s, scale, bias);
-            for mm in 0..tp {
-                let second = if 2 * mm + 1 < t { s[2 * mm + 1] } else { 0.0 };
-                probs[r * tp + mm] = pair(s[2 * mm], second);
-            }
-        }
-        let mut acc = [[_mm512_setzero_ps(); 2]; R];
-        for mm in 0..tp {
-            let row = vp.as_ptr().add(mm * D) as *const __m512i;
-            let (v0, v1) = (_mm512_loadu_si512(row), _mm512_loadu_si512(row.add(1)));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let pb = _mm512_set1_epi32(*probs.get_unchecked(r * tp + mm) as i32);
-                acc[0] = dot(acc[0], pb, v0);
-                acc[1] = dot(acc[1], pb, v1);
-            }
-        }
-        for (r, acc) in acc.iter().enumerate() {
-            let ctx = out.as_mut_ptr().add(r * width + h * D);
-            _mm512_storeu_ps(ctx, acc[0]);
-            _mm512_storeu_ps(ctx.add(16), acc[1]);
-        }
-    }
-}
+/// bf16 products on AMX tiles (`tdpbf16ps`), 32-wide heads.
+#[cfg(target_arch = "x86_64")]
+mod amx;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two bf16 paths (AMX tiles and `vdpbf16ps`) round the same
+    /// inputs to bf16 and sum in f32, so they differ by summation order
+    /// only; each is close to the f32 result. Query blocks of 16 with a
+    /// partial last block, keys padded to 32, and queries fewer than keys.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn amx_and_vector_bf16_attention_agree() {
+        let f = crate::cpu::features();
+        if !(f.amx_bf16 && f.avx512_bf16) {
+            eprintln!("this CPU lacks AMX-BF16 or AVX512_BF16: the bf16 paths were not compared");
+            return;
+        }
+        let heads = 3;
+        let width = heads * 32;
+        for (tq, t) in [(37, 37), (5, 50), (16, 16), (1, 1)] {
+            let q = crate::testing::pseudo(tq * width, 1);
+            let (k, v) = (
+                crate::testing::pseudo(t * width, 2),
+                crate::testing::pseudo(t * width, 3),
+            );
+            let mut bias = vec![0f32; t];
+            if t > 2 {
+                bias[t - 1] = -1e4; // the last key is padding
+            }
+            let scale = 1.0 / 32f32.sqrt();
+            let (mut tiles, mut vector, mut exact) = (
+                vec![0f32; tq * width],
+                vec![0f32; tq * width],
+                vec![0f32; tq * width],
+            );
+            // SAFETY: the features were checked above; heads are 32 wide.
+            unsafe {
+                amx::attention_one(&q, &k, &v, &bias, (t, heads), scale, &mut tiles);
+                bf16::attention_one(&q, &k, &v, &bias, (t, heads), scale, &mut vector);
+            }
+            attention_one(&q, &k, &v, &bias, (t, heads, 32), scale, &mut exact);
+            for ((a, b), e) in tiles.iter().zip(&vector).zip(&exact) {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "tq {tq} t {t}: AMX {a} vs vdpbf16ps {b}"
+                );
+                assert!((a - e).abs() < 2e-2, "tq {tq} t {t}: AMX {a} vs f32 {e}");
+            }
+            assert_ne!(tiles, exact, "products were not rounded to bf16");
+        }
+    }
 
     #[test]
     fn fused_attention_equals_the_textbook_computation() {

@@ -335,14 +335,7 @@ fn scalar_kernel(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
 /// layers use it is [`int8_kernel`]'s answer, which an environment
 /// variable can change.
 pub fn vnni_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::features().avx512_vnni
 }
 
 /// The integer inner-product kernels, fastest first.
@@ -418,22 +411,16 @@ impl Int8Kernel {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Whether this CPU can run the kernel.
+    /// Whether this CPU can run the kernel, within `POLICYLENS_CPU`'s cap
+    /// ([`crate::cpu`]).
     pub fn available(self) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::is_x86_feature_detected as has;
-            match self {
-                Int8Kernel::Amx => vnni_available() && amx::available(),
-                Int8Kernel::Avx512Vnni => vnni_available(),
-                Int8Kernel::AvxVnni => has!("avxvnni") && has!("avx2"),
-                Int8Kernel::Avx2 => has!("avx2"),
-                Int8Kernel::Scalar => true,
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            self == Int8Kernel::Scalar
+        let f = crate::cpu::try_features().unwrap_or_default();
+        match self {
+            Int8Kernel::Amx => f.amx_int8 && f.avx512_vnni,
+            Int8Kernel::Avx512Vnni => f.avx512_vnni,
+            Int8Kernel::AvxVnni => f.avx_vnni,
+            Int8Kernel::Avx2 => f.avx2,
+            Int8Kernel::Scalar => true,
         }
     }
 
@@ -490,6 +477,7 @@ pub fn try_selected_kernel() -> std::result::Result<Int8Kernel, String> {
     static CHOSEN: OnceLock<std::result::Result<Int8Kernel, String>> = OnceLock::new();
     CHOSEN
         .get_or_init(|| {
+            crate::cpu::try_features()?;
             let forced = std::env::var(INT8_KERNEL_ENV).ok();
             Int8Kernel::choose(forced.as_deref())
         })
@@ -769,82 +757,10 @@ mod avx {
 mod amx {
     use super::NR;
     use std::arch::asm;
-    use std::sync::OnceLock;
 
-    /// Eight tiles of 16 rows × 64 bytes: 0–1 activations, 2–3 weights,
-    /// 4–7 sums.
-    #[repr(C, align(64))]
-    struct TileConfig {
-        palette: u8,
-        start_row: u8,
-        reserved: [u8; 14],
-        bytes_per_row: [u16; 16],
-        rows: [u8; 16],
-    }
-
-    static CONFIG: TileConfig = {
-        let mut bytes_per_row = [0u16; 16];
-        let mut rows = [0u8; 16];
-        let mut t = 0;
-        while t < 8 {
-            bytes_per_row[t] = 64;
-            rows[t] = 16;
-            t += 1;
-        }
-        TileConfig {
-            palette: 1,
-            start_row: 0,
-            reserved: [0; 14],
-            bytes_per_row,
-            rows,
-        }
-    };
-
-    /// Whether the CPU has AMX-TILE and AMX-INT8 and Linux grants this
-    /// process the tile-data state (asked once).
-    pub fn available() -> bool {
-        static GRANTED: OnceLock<bool> = OnceLock::new();
-        *GRANTED.get_or_init(|| {
-            let leaf7 = std::arch::x86_64::__cpuid_count(7, 0);
-            let (tile, int8) = (leaf7.edx & (1 << 24) != 0, leaf7.edx & (1 << 25) != 0);
-            tile && int8 && request_tile_state()
-        })
-    }
-
-    #[cfg(target_os = "linux")]
-    fn request_tile_state() -> bool {
-        const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
-        const XFEATURE_XTILEDATA: libc::c_long = 18;
-        // SAFETY: a plain system call with integer arguments.
-        unsafe {
-            libc::syscall(
-                libc::SYS_arch_prctl,
-                ARCH_REQ_XCOMP_PERM,
-                XFEATURE_XTILEDATA,
-            ) == 0
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn request_tile_state() -> bool {
-        false
-    }
-
-    /// Load the tile configuration on this thread.
-    ///
-    /// # Safety
-    /// [`available`] must have returned true.
-    pub unsafe fn configure() {
-        asm!("ldtilecfg [{}]", in(reg) &CONFIG, options(nostack, readonly));
-    }
-
-    /// Release this thread's tiles.
-    ///
-    /// # Safety
-    /// As [`configure`].
-    pub unsafe fn release() {
-        asm!("tilerelease", options(nostack, nomem));
-    }
+    /// Tiles 0–1 hold activations, 2–3 weights, 4–7 sums (the shared
+    /// configuration of [`crate::amx`]).
+    pub use crate::amx::{configure, release};
 
     /// `c` (16 rows of stride np, NR columns) = `a` (16 rows of kp bytes)
     /// · `b` (one panel: kp/4 groups of NR×4 bytes).

@@ -14,16 +14,24 @@
 //! scalar or textbook reference. Which layer calls which kernel is
 //! `policylens-classify`'s business (its `bert` model file).
 //!
+//! Which instructions run is chosen once per process from what the CPU
+//! has ([`cpu`]); `POLICYLENS_CPU=avx2` caps every kernel at AVX2, as on a
+//! CPU without AVX-512, for tests and benchmarks.
+//!
 //! It is the one crate built at opt-level 3 in dev builds (root
 //! `Cargo.toml`): the loops here are the hot ones.
 
+#[cfg(target_arch = "x86_64")]
+mod amx;
 pub mod attention;
+pub mod cpu;
 pub mod int8;
 pub mod math;
 pub mod parallel;
 pub mod testing;
 
 pub use attention::{attention, bf16_attention, bf16_available};
+pub use cpu::{features, Features, CPU_ENV};
 pub use int8::{int8_kernel, vnni_available, Int8Kernel, QLinear};
 pub use math::{erf, exp, gelu_erf_in_place, GeluErf};
 pub use parallel::{cpu_f32, for_each_chunk_mut};

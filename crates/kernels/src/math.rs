@@ -46,11 +46,25 @@ pub fn exp(x: f32) -> f32 {
 /// calls libm's scalar `erff` and was a tenth of inference time.
 pub fn gelu_erf_in_place(xs: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F was detected just above.
-        unsafe { gelu_avx512(xs) };
-        return;
+    {
+        let f = crate::cpu::features();
+        if f.avx512 {
+            // SAFETY: AVX-512F was detected.
+            unsafe { gelu_avx512(xs) };
+            return;
+        }
+        if f.avx2 {
+            // SAFETY: AVX2 and FMA were detected.
+            unsafe { gelu_avx2(xs) };
+            return;
+        }
     }
+    gelu_body(xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gelu_avx2(xs: &mut [f32]) {
     gelu_body(xs);
 }
 

@@ -1,12 +1,13 @@
-//! `POLICYLENS_INT8_KERNEL` forces the int8 kernel, read once per process:
-//! each case runs this test binary again as a child with the variable set.
+//! `POLICYLENS_INT8_KERNEL` forces the int8 kernel and `POLICYLENS_CPU`
+//! caps the instruction sets, each read once per process: each case runs
+//! this test binary again as a child with the variables set.
 
 use std::process::Command;
 
 use candle_core::{Device, Tensor};
 use policylens_kernels::int8::INT8_KERNEL_ENV;
 use policylens_kernels::testing::pseudo;
-use policylens_kernels::{int8_kernel, Int8Kernel, QLinear};
+use policylens_kernels::{features, int8_kernel, Int8Kernel, QLinear, CPU_ENV};
 
 /// What the child expects: a kernel name, or `refused`.
 const CHILD: &str = "POLICYLENS_INT8_KERNEL_TEST_EXPECT";
@@ -39,6 +40,10 @@ fn child_uses_the_forced_kernel() {
 }
 
 fn run_child(value: &str, expect: &str) -> std::process::Output {
+    run_child_with(&[(INT8_KERNEL_ENV, value)], expect)
+}
+
+fn run_child_with(vars: &[(&str, &str)], expect: &str) -> std::process::Output {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -46,7 +51,7 @@ fn run_child(value: &str, expect: &str) -> std::process::Output {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(INT8_KERNEL_ENV, value)
+        .envs(vars.iter().copied())
         .env(CHILD, expect)
         .output()
         .unwrap()
@@ -83,6 +88,35 @@ fn an_unknown_kernel_name_is_refused_with_the_valid_ones() {
     let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     assert!(
         text.contains("not an int8 kernel") && text.contains("avx2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_avx2_cap_chooses_avx2_and_refuses_the_avx512_kernels() {
+    if !features().avx2 {
+        eprintln!("this CPU lacks AVX2: the cap was not checked");
+        return;
+    }
+    let out = run_child_with(&[(CPU_ENV, "avx2")], "avx2");
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    for kernel in ["amx", "avx512vnni", "avxvnni"] {
+        let out = run_child_with(&[(CPU_ENV, "avx2"), (INT8_KERNEL_ENV, kernel)], "refused");
+        assert!(
+            !out.status.success(),
+            "{kernel} was accepted under the AVX2 cap"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_cpu_level_is_refused_by_name() {
+    let out = run_child_with(&[(CPU_ENV, "sse9")], "refused");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains(CPU_ENV) && text.contains("not a CPU level"),
         "{text}"
     );
 }
