@@ -41,6 +41,32 @@ const ROW_ALIGN: usize = 16;
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 64;
 
+/// Each thread's quantized activations and integer sums, kept between
+/// calls: allocating them per task zeroed fresh pages (a tenth of int8
+/// inference time went to `memset` and the kernel's page clearing).
+#[derive(Default)]
+struct Scratch {
+    qa: Vec<u8>,
+    acc: Vec<i32>,
+}
+
+impl Scratch {
+    /// `qa` and `acc` of these lengths (contents unspecified).
+    fn take(&mut self, qa: usize, acc: usize) -> (&mut [u8], &mut [i32]) {
+        if self.qa.len() < qa {
+            self.qa.resize(qa, 0);
+        }
+        if self.acc.len() < acc {
+            self.acc.resize(acc, 0);
+        }
+        (&mut self.qa[..qa], &mut self.acc[..acc])
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// A linear layer with int8 weights.
 #[derive(Debug, Clone)]
 pub struct QLinear {
@@ -163,36 +189,43 @@ impl QLinear {
     /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
     fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>]) {
         let kernel = self.kernel;
+        let np = self.n.div_ceil(NR) * NR;
         crate::parallel::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
             let rows = x.len() / self.k.max(1);
-            let (qa, sa, lo) = self.quantize_rows(x, rows, kernel);
-            let mut acc =
-                vec![0i32; rows.div_ceil(ROW_ALIGN) * ROW_ALIGN * self.n.div_ceil(NR) * NR];
-            self.integer_product(&qa, rows, &mut acc, kernel);
-            let np = self.n.div_ceil(NR) * NR;
-            for (r, out) in out.chunks_mut(self.n).enumerate() {
-                dequantize_row(&acc[r * np..], sa[r], lo[r], self, out);
-            }
+            let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
+            SCRATCH.with_borrow_mut(|s| {
+                let (qa, acc) = s.take(padded * self.kp, padded * np);
+                let (sa, lo) = self.quantize_rows(x, rows, kernel, qa);
+                self.integer_product(qa, rows, acc, kernel);
+                for (r, out) in out.chunks_mut(self.n).enumerate() {
+                    dequantize_row(&acc[r * np..], sa[r], lo[r], self, out);
+                }
+            });
         });
     }
 
-    /// Rows padded to a multiple of `ROW_ALIGN`, each `kp` bytes (padding 0,
-    /// against zero weights), with each row's scale and offset.
+    /// Quantize `rows` rows of `x` into `qa` (rows padded to a multiple of
+    /// `ROW_ALIGN`, each `kp` bytes; padding 0, against zero weights),
+    /// returning each row's scale and offset. `qa` may hold anything on
+    /// entry: every byte is written.
     fn quantize_rows(
         &self,
         x: &[f32],
         rows: usize,
         kernel: Int8Kernel,
-    ) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
-        let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
-        let mut qa = vec![0u8; padded * self.kp];
+        qa: &mut [u8],
+    ) -> (Vec<f32>, Vec<f32>) {
+        let (k, kp) = (self.k, self.kp);
         let (mut sa, mut lo) = (vec![0f32; rows], vec![0f32; rows]);
         for r in 0..rows {
-            let row = &x[r * self.k..(r + 1) * self.k];
-            (sa[r], lo[r]) = quantize_row(row, &mut qa[r * self.kp..r * self.kp + self.k], kernel);
+            let row = &x[r * k..(r + 1) * k];
+            let q = &mut qa[r * kp..(r + 1) * kp];
+            (sa[r], lo[r]) = quantize_row(row, &mut q[..k], kernel);
+            q[k..].fill(0);
         }
-        (qa, sa, lo)
+        qa[rows * kp..].fill(0);
+        (sa, lo)
     }
 
     /// `acc` (padded rows, padded n) = Σk qa·qw, on `kernel` (which the
@@ -1090,7 +1123,9 @@ mod tests {
             }
             // Every kernel this CPU has that multiplies the layer's weight
             // range exactly gives the scalar integers.
-            let (qa, _, _) = q.quantize_rows(&xs[..MR * k], MR, Int8Kernel::Scalar);
+            // Garbage first: quantizing must write every byte, padding included.
+            let mut qa = vec![0xA5u8; ROW_ALIGN * q.kp];
+            q.quantize_rows(&xs[..MR * k], MR, Int8Kernel::Scalar, &mut qa);
             let mut scalar = vec![0i32; ROW_ALIGN * np];
             q.integer_product(&qa, MR, &mut scalar, Int8Kernel::Scalar);
             for kernel in available_kernels() {
