@@ -75,10 +75,11 @@ MODES = {
     "default": ([], {}),  # no flags: --precision auto
     "f32": (["--precision", "f32"], {}),
     "int8": (["--precision", "int8"], {}),
-    # int8 on one kernel forced (scripts/bench and tests only): AVX-512 VNNI as on a CPU without AMX;
-    # AVX2 (7-bit weights) as on one without VNNI, though f32 products stay on AVX-512 here.
-    "int8-avx512vnni": (["--precision", "int8"], {"POLICYLENS_INT8_KERNEL": "avx512vnni"}),
-    "int8-avx2": (["--precision", "int8"], {"POLICYLENS_INT8_KERNEL": "avx2"}),
+    # Every kernel capped (POLICYLENS_CPU, scripts/bench and tests): AVX-512 without AMX (VNNI products,
+    # vdpbf16ps attention), as on a CPU without AMX; AVX2 and FMA only, as on one without AVX-512.
+    "int8-avx512": (["--precision", "int8"], {"POLICYLENS_CPU": "avx512"}),
+    "int8-avx2": (["--precision", "int8"], {"POLICYLENS_CPU": "avx2"}),
+    "f32-avx2": (["--precision", "f32"], {"POLICYLENS_CPU": "avx2"}),
 }
 
 

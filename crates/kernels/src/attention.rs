@@ -14,8 +14,13 @@ fn softmax_row_body(row: &mut [f32], scale: f32, bias: &[f32]) {
         *x = *x * scale + b;
     }
     let max = lanes(row, f32::MIN, f32::max);
+    // Below e^-80 (2e-35 of the largest term, which is 1) a term is 0: the
+    // padding keys' e^-1e4 came out of `exp` as 1.6e-38, whose products
+    // with the values are subnormal numbers, and each subnormal product
+    // cost a microcode assist (a quarter of AVX2 labeling time).
     for x in row.iter_mut() {
-        *x = exp(*x - max);
+        let y = *x - max;
+        *x = if y < -80.0 { 0.0 } else { exp(y) };
     }
     let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
     for x in row.iter_mut() {
@@ -254,6 +259,23 @@ fn attention_one(
 /// Query rows scored together (they share every load of kᵀ).
 const ROWS: usize = 8;
 
+/// `f::<R>(args)` for R = `rows` in 1..=[`ROWS`] (0 runs R = 1).
+macro_rules! by_rows {
+    ($rows:expr, $f:ident($($arg:expr),*)) => {
+        match $rows {
+            8 => $f::<8>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            _ => $f::<1>($($arg),*),
+        }
+    };
+}
+pub(crate) use by_rows;
+
 /// `out[r·t + j] = Σdd q[r][dd]·kt[dd·t + j]` for up to [`ROWS`] query rows.
 #[inline(always)]
 fn qk_scores(q: &[&[f32]], kt: &[f32], t: usize, out: &mut [f32]) {
@@ -262,18 +284,13 @@ fn qk_scores(q: &[&[f32]], kt: &[f32], t: usize, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::features().avx512 {
         // SAFETY: AVX-512F detected; the assert bounds every access.
-        unsafe {
-            match q.len() {
-                8 => qk_avx512::<8>(q, kt, t, out),
-                7 => qk_avx512::<7>(q, kt, t, out),
-                6 => qk_avx512::<6>(q, kt, t, out),
-                5 => qk_avx512::<5>(q, kt, t, out),
-                4 => qk_avx512::<4>(q, kt, t, out),
-                3 => qk_avx512::<3>(q, kt, t, out),
-                2 => qk_avx512::<2>(q, kt, t, out),
-                _ => qk_avx512::<1>(q, kt, t, out),
-            }
-        }
+        unsafe { by_rows!(q.len(), qk_avx512(q, kt, t, out)) }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx2 {
+        // SAFETY: AVX2 and FMA detected; the assert bounds every access.
+        unsafe { by_rows!(q.len(), qk_avx2(q, kt, t, out)) }
         return;
     }
     out.fill(0.0);
@@ -324,6 +341,33 @@ unsafe fn qk_avx512<const R: usize>(q: &[&[f32]], kt: &[f32], t: usize, out: &mu
     }
 }
 
+/// [`qk_scores`] with AVX2: 8 keys at a time, R accumulators in
+/// registers, each load of kᵀ used R times; the last keys masked.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn qk_avx2<const R: usize>(q: &[&[f32]], kt: &[f32], t: usize, out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let d = q[0].len();
+    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mut j = 0;
+    while j < t {
+        // Lanes below the keys left: all ones.
+        let m = _mm256_cmpgt_epi32(_mm256_set1_epi32((t - j).min(8) as i32), lane);
+        let mut acc = [_mm256_setzero_ps(); R];
+        for dd in 0..d {
+            let kv = _mm256_maskload_ps(kt.as_ptr().add(dd * t + j), m);
+            for r in 0..R {
+                let qv = _mm256_set1_ps(*q[r].get_unchecked(dd));
+                acc[r] = _mm256_fmadd_ps(qv, kv, acc[r]);
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            _mm256_maskstore_ps(out.as_mut_ptr().add(r * t + j), m, *a);
+        }
+        j += 8;
+    }
+}
+
 /// For each row r of `p` (rows × t): `out[r·width + at ..][..d] =
 /// Σj p[r][j]·v[j·width + at ..][..d]` (one head's context for up to
 /// [`ROWS`] query rows).
@@ -336,16 +380,20 @@ fn weighted_sums(p: &[f32], v: &[f32], width: usize, at: usize, d: usize, out: &
     #[cfg(target_arch = "x86_64")]
     if d == 32 && crate::cpu::features().avx512 {
         // SAFETY: AVX-512F detected; the asserts bound every read and write.
+        unsafe { by_rows!(rows, weighted_sums_32_avx512(p, t, v, width, at, out)) }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if d == 32 && crate::cpu::features().avx2 {
+        // SAFETY: AVX2 and FMA detected; the asserts bound every read and write.
         unsafe {
-            match rows {
-                8 => weighted_sums_32_avx512::<8>(p, t, v, width, at, out),
-                7 => weighted_sums_32_avx512::<7>(p, t, v, width, at, out),
-                6 => weighted_sums_32_avx512::<6>(p, t, v, width, at, out),
-                5 => weighted_sums_32_avx512::<5>(p, t, v, width, at, out),
-                4 => weighted_sums_32_avx512::<4>(p, t, v, width, at, out),
-                3 => weighted_sums_32_avx512::<3>(p, t, v, width, at, out),
-                2 => weighted_sums_32_avx512::<2>(p, t, v, width, at, out),
-                _ => weighted_sums_32_avx512::<1>(p, t, v, width, at, out),
+            for r0 in (0..rows).step_by(2) {
+                let (p, out) = (&p[r0 * t..], &mut out[r0 * width..]);
+                if r0 + 2 <= rows {
+                    weighted_sums_32_avx2::<2>(p, t, v, width, at, out);
+                } else {
+                    weighted_sums_32_avx2::<1>(p, t, v, width, at, out);
+                }
             }
         }
         return;
@@ -394,6 +442,39 @@ unsafe fn weighted_sums_32_avx512<const R: usize>(
     }
 }
 
+/// [`weighted_sums`] for 32-wide heads and R ≤ 2 query rows with AVX2:
+/// 4·R sums and 4 loads of each row of `v` fill the 16 registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn weighted_sums_32_avx2<const R: usize>(
+    p: &[f32],
+    t: usize,
+    v: &[f32],
+    width: usize,
+    at: usize,
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let base = v.as_ptr().add(at);
+    let mut acc = [[_mm256_setzero_ps(); 4]; R];
+    for j in 0..t {
+        let row = base.add(j * width);
+        let vs = [0, 8, 16, 24].map(|c| _mm256_loadu_ps(row.add(c)));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let pj = _mm256_set1_ps(*p.get_unchecked(r * t + j));
+            for (a, &x) in acc.iter_mut().zip(&vs) {
+                *a = _mm256_fmadd_ps(pj, x, *a);
+            }
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        let ctx = out.as_mut_ptr().add(r * width + at);
+        for (c, a) in acc.iter().enumerate() {
+            _mm256_storeu_ps(ctx.add(8 * c), *a);
+        }
+    }
+}
+
 /// bf16 products with `vdpbf16ps` (AVX512_BF16), 32-wide heads.
 #[cfg(target_arch = "x86_64")]
 mod bf16;
@@ -405,6 +486,52 @@ mod amx;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The AVX2 products (taken only under `POLICYLENS_CPU=avx2` on a CPU
+    /// with AVX-512) against plain sums: 19 keys, two blocks of 8 and a
+    /// masked tail; 3 query rows, then 2 and 1 for the weighted sums.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_products_equal_plain_sums() {
+        if !crate::cpu::detected().avx2 {
+            eprintln!("this CPU lacks AVX2: its attention products were not checked");
+            return;
+        }
+        let (t, d, width, at) = (19, 32, 96, 32);
+        let q = crate::testing::pseudo(3 * d, 4);
+        let kt = crate::testing::pseudo(d * t, 5);
+        let rows: Vec<&[f32]> = q.chunks(d).collect();
+        let mut got = vec![0f32; 3 * t];
+        // SAFETY: AVX2 and FMA detected; sizes as the kernel expects.
+        unsafe { qk_avx2::<3>(&rows, &kt, t, &mut got) };
+        for r in 0..3 {
+            for j in 0..t {
+                let want: f32 = (0..d).map(|dd| q[r * d + dd] * kt[dd * t + j]).sum();
+                assert!((got[r * t + j] - want).abs() < 1e-4, "score {r},{j}");
+            }
+        }
+        let p = crate::testing::pseudo(2 * t, 6);
+        let v = crate::testing::pseudo(t * width, 7);
+        for rows in [1, 2] {
+            let mut out = vec![0f32; rows * width];
+            // SAFETY: as above.
+            unsafe {
+                match rows {
+                    2 => weighted_sums_32_avx2::<2>(&p, t, &v, width, at, &mut out),
+                    _ => weighted_sums_32_avx2::<1>(&p, t, &v, width, at, &mut out),
+                }
+            }
+            for r in 0..rows {
+                for c in 0..d {
+                    let want: f32 = (0..t).map(|j| p[r * t + j] * v[j * width + at + c]).sum();
+                    assert!(
+                        (out[r * width + at + c] - want).abs() < 1e-4,
+                        "context {r},{c}"
+                    );
+                }
+            }
+        }
+    }
 
     /// The two bf16 paths (AMX tiles and `vdpbf16ps`) round the same
     /// inputs to bf16 and sum in f32, so they differ by summation order

@@ -84,16 +84,7 @@ pub unsafe fn attention_one(
             let rows = (tq - i).min(ROWS);
             let q = &q[i * width..(i + rows) * width];
             let (scratch, out) = (&mut scratch, &mut out[i * width..(i + rows) * width]);
-            match rows {
-                8 => block::<8>(&head, q, scratch, out),
-                7 => block::<7>(&head, q, scratch, out),
-                6 => block::<6>(&head, q, scratch, out),
-                5 => block::<5>(&head, q, scratch, out),
-                4 => block::<4>(&head, q, scratch, out),
-                3 => block::<3>(&head, q, scratch, out),
-                2 => block::<2>(&head, q, scratch, out),
-                _ => block::<1>(&head, q, scratch, out),
-            }
+            by_rows!(rows, block(&head, q, scratch, out));
             i += rows;
         }
     }
