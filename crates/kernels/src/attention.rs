@@ -274,7 +274,6 @@ macro_rules! by_rows {
         }
     };
 }
-pub(crate) use by_rows;
 
 /// `out[r·t + j] = Σdd q[r][dd]·kt[dd·t + j]` for up to [`ROWS`] query rows.
 #[inline(always)]
