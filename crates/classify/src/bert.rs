@@ -178,6 +178,15 @@ impl Dense {
         }
     }
 
+    /// The layer, then `act`: an int8 layer applies GELU as it
+    /// dequantizes each row.
+    fn forward_activated(&self, x: &Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
+        match self {
+            Self::Int8(q) if act == HiddenAct::Gelu && own_kernels(x, ops) => q.forward_gelu(x),
+            _ => activation(self.forward(x)?, act, ops),
+        }
+    }
+
     fn quantize(&mut self) -> Result<()> {
         if let Self::F32(l) = self {
             *self = Self::Int8(QLinear::new(l.weight(), l.bias())?);
@@ -311,7 +320,7 @@ impl Layer {
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + xq)?, ops)?;
-        let ff = activation(self.intermediate.forward(&x)?, self.act, ops)?;
+        let ff = self.intermediate.forward_activated(&x, self.act, ops)?;
         self.output_norm
             .forward(&(self.output.forward(&ff)? + x)?, ops)
     }

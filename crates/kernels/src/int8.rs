@@ -163,6 +163,16 @@ impl QLinear {
     /// `x` (..., k) → (..., n), in f32, on the CPU; the input is read in
     /// place (a custom op) rather than copied out of the tensor.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.apply(x, Epilogue::None)
+    }
+
+    /// [`Self::forward`] followed by GELU (erf form), applied to each row
+    /// as it is dequantized, while it is in cache.
+    pub fn forward_gelu(&self, x: &Tensor) -> Result<Tensor> {
+        self.apply(x, Epilogue::GeluErf)
+    }
+
+    fn apply(&self, x: &Tensor, epilogue: Epilogue) -> Result<Tensor> {
         let k = x.dims().last().copied().unwrap_or(0);
         if k != self.k {
             candle_core::bail!("int8 linear expects {} input features, got {k}", self.k)
@@ -170,15 +180,18 @@ impl QLinear {
         if !x.device().is_cpu() {
             candle_core::bail!("int8 linear layers run on the CPU only")
         }
-        x.to_dtype(DType::F32)?.contiguous()?.apply_op1_no_bwd(self)
+        x.to_dtype(DType::F32)?.contiguous()?.apply_op1_no_bwd(&Op {
+            layer: self,
+            epilogue,
+        })
     }
 
-    fn run(&self, xs: &[f32], shape: &Shape) -> Result<(Vec<f32>, Shape)> {
+    fn run(&self, xs: &[f32], shape: &Shape, epilogue: Epilogue) -> Result<(Vec<f32>, Shape)> {
         let m = xs.len() / self.k.max(1);
         // Not zero-filled first: every element is written below, and the
         // widest layer's output is tens of MB per batch.
         let mut out: Vec<f32> = Vec::with_capacity(m * self.n);
-        self.matmul(xs, &mut out.spare_capacity_mut()[..m * self.n]);
+        self.matmul(xs, &mut out.spare_capacity_mut()[..m * self.n], epilogue);
         // SAFETY: `matmul` wrote all m·n elements.
         unsafe { out.set_len(m * self.n) };
         let mut dims = shape.dims().to_vec();
@@ -187,7 +200,7 @@ impl QLinear {
     }
 
     /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
-    fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>]) {
+    fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>], epilogue: Epilogue) {
         let kernel = self.kernel;
         let np = self.n.div_ceil(NR) * NR;
         crate::parallel::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
@@ -198,9 +211,7 @@ impl QLinear {
                 let (qa, acc) = s.take(padded * self.kp, padded * np);
                 let (sa, lo) = self.quantize_rows(x, rows, kernel, qa);
                 self.integer_product(qa, rows, acc, kernel);
-                for (r, out) in out.chunks_mut(self.n).enumerate() {
-                    dequantize_row(&acc[r * np..], sa[r], lo[r], self, out);
-                }
+                dequantize_rows(acc, np, (&sa, &lo), self, epilogue, out);
             });
         });
     }
@@ -292,9 +303,25 @@ impl QLinear {
     }
 }
 
-impl CustomOp1 for QLinear {
+/// What is applied to each output row as it is dequantized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Epilogue {
+    None,
+    GeluErf,
+}
+
+/// A layer and its epilogue, as one candle op.
+struct Op<'a> {
+    layer: &'a QLinear,
+    epilogue: Epilogue,
+}
+
+impl CustomOp1 for Op<'_> {
     fn name(&self) -> &'static str {
-        "int8-linear"
+        match self.epilogue {
+            Epilogue::None => "int8-linear",
+            Epilogue::GeluErf => "int8-linear-gelu",
+        }
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
@@ -302,7 +329,7 @@ impl CustomOp1 for QLinear {
             candle_core::Error::Msg("int8 linear needs a contiguous input".into())
         })?;
         let xs = &storage.as_slice::<f32>()?[start..end];
-        let (out, shape) = self.run(xs, layout.shape())?;
+        let (out, shape) = self.layer.run(xs, layout.shape(), self.epilogue)?;
         Ok((CpuStorage::F32(out), shape))
     }
 }
@@ -332,6 +359,73 @@ fn quantize_row(row: &[f32], q: &mut [u8], kernel: Int8Kernel) -> (f32, f32) {
         *q = ((v - min) * inv).round_ties_even() as u8;
     }
     (s, min)
+}
+
+/// Every output row of a task: [`dequantize_row`], then the epilogue,
+/// compiled for the vector width the layer's kernel may use.
+fn dequantize_rows(
+    acc: &[i32],
+    np: usize,
+    (sa, lo): (&[f32], &[f32]),
+    w: &QLinear,
+    epilogue: Epilogue,
+    out: &mut [MaybeUninit<f32>],
+) {
+    #[inline(always)]
+    fn body(
+        acc: &[i32],
+        np: usize,
+        (sa, lo): (&[f32], &[f32]),
+        w: &QLinear,
+        epilogue: Epilogue,
+        out: &mut [MaybeUninit<f32>],
+    ) {
+        for (r, out) in out.chunks_mut(w.n).enumerate() {
+            dequantize_row(&acc[r * np..], sa[r], lo[r], w, out);
+            if epilogue == Epilogue::GeluErf {
+                // SAFETY: `dequantize_row` wrote every element of the row.
+                let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
+                crate::math::gelu_body(row);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512(
+            acc: &[i32],
+            np: usize,
+            s: (&[f32], &[f32]),
+            w: &QLinear,
+            e: Epilogue,
+            out: &mut [MaybeUninit<f32>],
+        ) {
+            body(acc, np, s, w, e, out)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            acc: &[i32],
+            np: usize,
+            s: (&[f32], &[f32]),
+            w: &QLinear,
+            e: Epilogue,
+            out: &mut [MaybeUninit<f32>],
+        ) {
+            body(acc, np, s, w, e, out)
+        }
+        match w.kernel {
+            // SAFETY: these kernels are chosen only where the CPU has
+            // AVX-512 (AMX, AVX-512 VNNI) or AVX2 and FMA (AVX-VNNI, AVX2).
+            Int8Kernel::Amx | Int8Kernel::Avx512Vnni => {
+                return unsafe { avx512(acc, np, (sa, lo), w, epilogue, out) }
+            }
+            Int8Kernel::AvxVnni | Int8Kernel::Avx2 => {
+                return unsafe { avx2(acc, np, (sa, lo), w, epilogue, out) }
+            }
+            Int8Kernel::Scalar => {}
+        }
+    }
+    body(acc, np, (sa, lo), w, epilogue, out)
 }
 
 /// One output row: `out[j] = scale[j]·(sa·acc[j] + lo·colsum[j]) + bias[j]`.
@@ -964,6 +1058,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// GELU applied as each row is dequantized gives what applying it to
+    /// the layer's output afterwards gives, to the bit.
+    #[test]
+    fn the_gelu_epilogue_equals_gelu_after_the_layer() {
+        let (m, k, n) = (37, 64, 50);
+        let w = Tensor::from_vec(pseudo(n * k, 8), (n, k), &Device::Cpu).unwrap();
+        let b = Tensor::from_vec(pseudo(n, 9), n, &Device::Cpu).unwrap();
+        let x = Tensor::from_vec(pseudo(m * k, 10), (m, k), &Device::Cpu).unwrap();
+        let q = QLinear::new(&w, Some(&b)).unwrap();
+        let after = q.forward(&x).unwrap();
+        after.inplace_op1(&crate::GeluErf).unwrap();
+        let fused = q.forward_gelu(&x).unwrap();
+        let (after, fused): (Vec<Vec<f32>>, Vec<Vec<f32>>) =
+            (after.to_vec2().unwrap(), fused.to_vec2().unwrap());
+        assert_eq!(after, fused);
+        assert!(
+            fused.iter().flatten().any(|&v| v < 0.0),
+            "GELU keeps small negatives"
+        );
     }
 
     #[test]

@@ -75,7 +75,7 @@ unsafe fn gelu_avx512(xs: &mut [f32]) {
 }
 
 #[inline(always)]
-fn gelu_body(xs: &mut [f32]) {
+pub(crate) fn gelu_body(xs: &mut [f32]) {
     for x in xs.iter_mut() {
         *x *= 0.5 * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
     }
