@@ -117,10 +117,16 @@ impl Embedder {
 const SHORT_WINDOW_TOKENS: usize = 64;
 /// However short its windows, a batch holds at most `batch_size` × this.
 const MAX_SHORT_BATCHES: usize = 16;
+/// A batch of long windows holds at most `batch_size` × this many tokens
+/// (16 windows of 256, 8 of 512): its activations are then a few tens of
+/// MB rather than a hundred, and memory the process touches for the
+/// first time costs the kernel a page clearing.
+const LONG_WINDOW_TOKENS: usize = 128;
 
 /// Sizes of consecutive batches over windows of ascending `lengths`:
-/// `batch_size` windows each, or more while they are short (see
-/// [`SHORT_WINDOW_TOKENS`]).
+/// `batch_size` windows each, more while they are short (see
+/// [`SHORT_WINDOW_TOKENS`]) and fewer when they are long (see
+/// [`LONG_WINDOW_TOKENS`]).
 fn batch_sizes(lengths: &[usize], batch_size: usize) -> Vec<usize> {
     let budget = batch_size * SHORT_WINDOW_TOKENS;
     let most = batch_size * MAX_SHORT_BATCHES;
@@ -131,6 +137,9 @@ fn batch_sizes(lengths: &[usize], batch_size: usize) -> Vec<usize> {
         // Ascending lengths: the last window of a batch is its longest.
         while at + n < lengths.len() && n < most && (n + 1) * lengths[at + n] <= budget {
             n += 1;
+        }
+        while n > 1 && n * lengths[at + n - 1] > batch_size * LONG_WINDOW_TOKENS {
+            n -= 1;
         }
         sizes.push(n);
         at += n;
@@ -544,17 +553,18 @@ mod tests {
     }
 
     #[test]
-    fn short_windows_are_batched_by_tokens_and_long_ones_by_count() {
+    fn short_and_long_windows_are_batched_by_tokens() {
         // 1,000 windows of 6 tokens, then 100 of 200.
         let lengths: Vec<usize> = [vec![6; 1000], vec![200; 100]].concat();
         let sizes = batch_sizes(&lengths, 32);
         // 32 × 64 tokens of 6-token windows: 341 per batch; the 200-token
-        // windows 32 per batch.
-        assert_eq!(sizes, [341, 341, 318, 32, 32, 32, 4]);
+        // windows 20 per batch (32 × 128 tokens at most).
+        assert_eq!(sizes, [341, 341, 318, 20, 20, 20, 20, 20]);
         // At most 16 batches' worth however short.
         assert_eq!(batch_sizes(&[1; 2000], 32)[0], 512);
-        // Windows of 64 tokens or more: batch_size each, as before.
+        // Windows of 64 to 128 tokens: batch_size each; 512: 8 each.
         assert_eq!(batch_sizes(&[64; 100], 32), [32, 32, 32, 4]);
+        assert_eq!(batch_sizes(&[512; 20], 32), [8, 8, 4]);
         assert_eq!(batch_sizes(&[], 32), Vec::<usize>::new());
     }
     use crate::testing::write_tiny_model;

@@ -91,7 +91,8 @@ pub struct ModelArgs {
     /// cpu, cuda, cuda:N, metal or auto.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Token windows per encoder call.
+    /// Token windows per encoder call: more while they are short, fewer
+    /// when a batch would pass 128 tokens per window.
     #[arg(long, default_value_t = 32, value_parser = positive)]
     pub batch_size: usize,
     /// Encoder arithmetic: auto (int8 on a CPU with a fast integer kernel,
