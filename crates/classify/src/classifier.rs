@@ -513,8 +513,8 @@ fn check_model_files(dir: &Path) -> Result<()> {
 /// `name@W#T`: W is the first 12 hex digits of the weights' (or head's)
 /// sha256, T the first 6 of the sha256 of the thresholds, so a model
 /// recalibrated with `policylens calibrate` (same weights, other decisions)
-/// gets another id; `+int8` (`+int8w7` on the AVX2 kernel's 7-bit
-/// weights) follows for int8 arithmetic, then `+bf16` if attention runs
+/// gets another id; `+int8` (`+int8a7w7` on the AVX2 kernel's 7-bit
+/// activations and weights) follows for int8 arithmetic, then `+bf16` if attention runs
 /// in bf16.
 fn model_id(
     name: &str,

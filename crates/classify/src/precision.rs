@@ -27,16 +27,17 @@ impl Precision {
     }
 
     /// What model ids carry after `@hash` for the dense layers' arithmetic:
-    /// nothing for f32, `+int8` for 8-bit weights, `+int8w7` where the
-    /// int8 kernel is AVX2's, whose weights are 7-bit (its scores differ
-    /// slightly from the other kernels', which all give the same ones).
+    /// nothing for f32, `+int8` for 8-bit weights and activations,
+    /// `+int8a7w7` where the int8 kernel is AVX2's, whose activations and
+    /// weights are 7-bit (its scores differ slightly from the other
+    /// kernels', which all give the same ones).
     /// The model adds `+bf16` when its attention runs in bf16.
     pub fn id_suffix(self) -> &'static str {
         use policylens_kernels::int8::try_selected_kernel;
         match self {
             Precision::F32 | Precision::Auto => "",
             Precision::Int8 => match try_selected_kernel() {
-                Ok(kernel) if kernel.weight_max() < 127 => "+int8w7",
+                Ok(kernel) if kernel.weight_max() < 127 => "+int8a7w7",
                 _ => "+int8",
             },
         }
@@ -91,7 +92,7 @@ mod tests {
         assert_eq!(Precision::Int8.resolve(&cpu), Precision::Int8);
         assert_eq!("AUTO".parse::<Precision>().unwrap(), Precision::Auto);
         let seven_bit = policylens_kernels::int8::selected_kernel().weight_max() == 63;
-        let int8 = if seven_bit { "+int8w7" } else { "+int8" };
+        let int8 = if seven_bit { "+int8a7w7" } else { "+int8" };
         assert_eq!(Precision::Int8.id_suffix(), int8);
         assert_eq!(Precision::F32.id_suffix(), "");
         assert!("bf16".parse::<Precision>().unwrap_err().contains("auto"));

@@ -98,8 +98,8 @@ pub struct ModelArgs {
     /// Encoder arithmetic: auto (int8 on a CPU with a fast integer kernel,
     /// f32 elsewhere), f32 (exact, agrees with `transformers`) or int8
     /// (quantized dense layers); the model id in the output records which
-    /// ran (`+int8`; `+int8w7` on AVX2-only CPUs, whose kernel takes 7-bit
-    /// weights).
+    /// ran (`+int8`; `+int8a7w7` on AVX2-only CPUs, whose kernel takes
+    /// 7-bit activations and weights).
     #[arg(long, default_value = "auto")]
     pub precision: Precision,
 }

@@ -15,13 +15,15 @@
 //! 16,384 products per instruction, Linux only: the tile state must be
 //! granted by the kernel), AVX-512 VNNI (`vpdpbusd` on zmm, 64
 //! byte products per instruction), AVX-VNNI (the VEX `vpdpbusd` on ymm,
-//! 32), AVX2 (`vpmaddubsw` then `vpmaddwd` against ones, 32 per three
-//! instructions), or a portable scalar loop. `vpmaddubsw` adds two u8·i8
-//! products in a saturating i16, exact only while 2·255·|qw| ≤ 32,767, so
-//! for the AVX2 kernel the weights are quantized to 7 bits (`qw` in
-//! [-63, 63], `sw[n] = max|W[n,:]|/63`), as ONNX Runtime's "reduce range"
-//! does on CPUs without VNNI. Every kernel gives the scalar loop's integers
-//! for the same quantized weights. `POLICYLENS_INT8_KERNEL` forces one (for
+//! 32), AVX2 (`vpmaddubsw`, two groups' i16 sums added, then `vpmaddwd`
+//! against ones: 64 per five instructions), or a portable scalar loop.
+//! `vpmaddubsw` adds two u8·i8 products in a saturating i16, and two of
+//! its results are added before widening, exact only while
+//! 4·|qa|·|qw| ≤ 32,767, so for the AVX2 kernel activations and weights
+//! are quantized to 7 bits (`qa` in [0, 127]; `qw` in [-63, 63],
+//! `sw[n] = max|W[n,:]|/63`, as ONNX Runtime's "reduce range" does on CPUs
+//! without VNNI). Every kernel gives the scalar loop's integers for the
+//! same quantized activations and weights. `POLICYLENS_INT8_KERNEL` forces one (for
 //! tests and benchmarks); [`int8_kernel`] names the one in use, and a layer
 //! keeps the kernel it was quantized for. Rows are spread over candle's CPU
 //! threads.
@@ -232,7 +234,7 @@ impl QLinear {
         for r in 0..rows {
             let row = &x[r * k..(r + 1) * k];
             let q = &mut qa[r * kp..(r + 1) * kp];
-            (sa[r], lo[r]) = quantize_row(row, &mut q[..k], kernel);
+            (sa[r], lo[r]) = quantize_row(row, &mut q[..k], kernel, self.kernel.activation_max());
             q[k..].fill(0);
         }
         qa[rows * kp..].fill(0);
@@ -334,26 +336,30 @@ impl CustomOp1 for Op<'_> {
     }
 }
 
-/// Quantize one row into `q` (asymmetric, 256 levels); returns (scale, offset).
-/// Every path gives the same bytes; each kernel quantizes with the
-/// instructions it is allowed (so a forced AVX2 run uses no AVX-512).
-fn quantize_row(row: &[f32], q: &mut [u8], kernel: Int8Kernel) -> (f32, f32) {
+/// Quantize one row into `q` (asymmetric, 0 ..= `top`: the layer kernel's
+/// [`Int8Kernel::activation_max`]); returns (scale, offset). Every path
+/// gives the same bytes; each kernel quantizes with the instructions it is
+/// allowed (so a forced AVX2 run uses no AVX-512).
+fn quantize_row(row: &[f32], q: &mut [u8], kernel: Int8Kernel, top: u8) -> (f32, f32) {
+    let levels = top as f32;
     #[cfg(target_arch = "x86_64")]
     match kernel {
         // SAFETY: the CPU has AVX-512F (AVX2) when these kernels are chosen
         // (AMX is taken only beside AVX-512 VNNI).
-        Int8Kernel::Amx | Int8Kernel::Avx512Vnni => return unsafe { vnni::quantize_row(row, q) },
-        Int8Kernel::AvxVnni | Int8Kernel::Avx2 => return unsafe { avx::quantize_row(row, q) },
+        Int8Kernel::Amx | Int8Kernel::Avx512Vnni => {
+            return unsafe { vnni::quantize_row(row, q, levels) }
+        }
+        Int8Kernel::AvxVnni | Int8Kernel::Avx2 => {
+            return unsafe { avx::quantize_row(row, q, levels) }
+        }
         Int8Kernel::Scalar => {}
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = kernel;
     let (mut min, mut max) = (f32::MAX, f32::MIN);
     for &v in row {
         min = min.min(v);
         max = max.max(v);
     }
-    let s = if max > min { (max - min) / 255.0 } else { 1.0 };
+    let s = if max > min { (max - min) / levels } else { 1.0 };
     let inv = 1.0 / s;
     for (q, &v) in q.iter_mut().zip(row) {
         *q = ((v - min) * inv).round_ties_even() as u8;
@@ -477,8 +483,9 @@ pub enum Int8Kernel {
     /// The VEX-encoded `vpdpbusd` on 256-bit registers (AVX-VNNI, e.g.
     /// Alder Lake and later client cores, Sapphire Rapids).
     AvxVnni,
-    /// AVX2: `vpmaddubsw` (u8·i8 pairs into i16) then `vpmaddwd` against
-    /// ones into i32; exact for 7-bit weights, which it is given.
+    /// AVX2: `vpmaddubsw` (u8·i8 pairs into i16), two of them added, then
+    /// `vpmaddwd` against ones into i32; exact for 7-bit activations and
+    /// weights, which it is given.
     Avx2,
     /// Portable Rust, the reference.
     Scalar,
@@ -511,11 +518,22 @@ impl Int8Kernel {
     }
 
     /// The largest |qw| the kernel multiplies exactly: 63 for AVX2 (whose
-    /// `vpmaddubsw` saturates above 2·255·63), 127 for the others.
+    /// i16 sums of four products saturate above 4·127·63), 127 for the
+    /// others.
     pub fn weight_max(self) -> i32 {
         match self {
             Int8Kernel::Avx2 => 63,
             _ => 127,
+        }
+    }
+
+    /// The largest quantized activation the kernel takes: 127 for AVX2,
+    /// which sums two `vpmaddubsw` results in i16 before widening them
+    /// (2·2·127·63 ≤ 32,767), 255 for the others.
+    pub fn activation_max(self) -> u8 {
+        match self {
+            Int8Kernel::Avx2 => 127,
+            _ => 255,
         }
     }
 
@@ -529,9 +547,12 @@ impl Int8Kernel {
     }
 
     /// Whether this kernel multiplies exactly a layer quantized for
-    /// `layer` (weight range) whose padded input width is `kp`.
+    /// `layer` (activation and weight ranges) whose padded input width is
+    /// `kp`.
     pub fn multiplies(self, layer: Int8Kernel, kp: usize) -> bool {
-        self.weight_max() >= layer.weight_max() && kp.is_multiple_of(self.k_align())
+        self.weight_max() >= layer.weight_max()
+            && self.activation_max() >= layer.activation_max()
+            && kp.is_multiple_of(self.k_align())
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
@@ -631,7 +652,7 @@ mod vnni {
     /// [`super::quantize_row`] with AVX-512: 16 lanes of min/max, then
     /// round, saturate to u8 and store 16 bytes at a time.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn quantize_row(row: &[f32], q: &mut [u8]) -> (f32, f32) {
+    pub unsafe fn quantize_row(row: &[f32], q: &mut [u8], levels: f32) -> (f32, f32) {
         let n = row.len();
         let p = row.as_ptr();
         let (mut vmin, mut vmax) = (_mm512_set1_ps(f32::MAX), _mm512_set1_ps(f32::MIN));
@@ -647,7 +668,7 @@ mod vnni {
             min = min.min(v);
             max = max.max(v);
         }
-        let s = if max > min { (max - min) / 255.0 } else { 1.0 };
+        let s = if max > min { (max - min) / levels } else { 1.0 };
         let inv = 1.0 / s;
         let (vlo, vinv) = (_mm512_set1_ps(min), _mm512_set1_ps(inv));
         let mut i = 0;
@@ -699,7 +720,7 @@ mod avx {
 
     /// [`super::quantize_row`] with AVX2, 8 lanes at a time; the same bytes.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn quantize_row(row: &[f32], q: &mut [u8]) -> (f32, f32) {
+    pub unsafe fn quantize_row(row: &[f32], q: &mut [u8], levels: f32) -> (f32, f32) {
         let n = row.len();
         let p = row.as_ptr();
         let (mut vmin, mut vmax) = (_mm256_set1_ps(f32::MAX), _mm256_set1_ps(f32::MIN));
@@ -722,7 +743,7 @@ mod avx {
             min = min.min(v);
             max = max.max(v);
         }
-        let s = if max > min { (max - min) / 255.0 } else { 1.0 };
+        let s = if max > min { (max - min) / levels } else { 1.0 };
         let inv = 1.0 / s;
         let (vlo, vinv) = (_mm256_set1_ps(min), _mm256_set1_ps(inv));
         let mut i = 0;
@@ -808,9 +829,10 @@ mod avx {
 
     /// MR rows × NR columns of `Σ a·b` with AVX2, laid out as for AVX-VNNI:
     /// `vpmaddubsw` of the row's 4 bytes (broadcast) against 8 columns × 4 k
-    /// gives 16 i16 pair sums, `vpmaddwd` against ones adds each pair into
-    /// an i32: three instructions per 32 products where VNNI takes one, and
-    /// exact because the weights are 7-bit (2·255·63 ≤ 32,767). Tiles of 2
+    /// gives 16 i16 pair sums; two groups' pair sums are added in i16 and
+    /// `vpmaddwd` against ones widens each pair into an i32: five
+    /// instructions per 64 products where VNNI takes two, and exact because
+    /// activations and weights are 7-bit (2·2·127·63 ≤ 32,767). Tiles of 2
     /// rows × 4 vectors, as the VNNI kernel.
     #[target_feature(enable = "avx2")]
     pub unsafe fn avx2_kernel(a: &[u8], b: &[i8], c: &mut [i32], kp: usize, np: usize) {
@@ -851,18 +873,33 @@ mod avx {
     ) {
         let ones = _mm256_set1_epi16(1);
         let mut acc = [[_mm256_setzero_si256(); V]; R];
-        for g in 0..kp / 4 {
-            let bg = b.add(g * NR * 4);
-            let mut bv = [_mm256_setzero_si256(); V];
-            for (v, bv) in bv.iter_mut().enumerate() {
-                *bv = _mm256_loadu_si256(bg.add(v * 32) as *const _);
+        let four = |r: usize, g: usize| {
+            _mm256_set1_epi32((a.add(r * kp + g * 4) as *const i32).read_unaligned())
+        };
+        let weights =
+            |g: usize, v: usize| _mm256_loadu_si256(b.add(g * NR * 4 + v * 32) as *const _);
+        let groups = kp / 4;
+        // Two groups of 4 k at a time: their pair sums added in i16, then
+        // widened once.
+        for g in (0..groups - groups % 2).step_by(2) {
+            for v in 0..V {
+                let (b0, b1) = (weights(g, v), weights(g + 1, v));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let pairs = _mm256_add_epi16(
+                        _mm256_maddubs_epi16(four(r, g), b0),
+                        _mm256_maddubs_epi16(four(r, g + 1), b1),
+                    );
+                    acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pairs, ones));
+                }
             }
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let four = (a.add(r * kp + g * 4) as *const i32).read_unaligned();
-                let av = _mm256_set1_epi32(four);
-                for (acc, &bv) in acc.iter_mut().zip(&bv) {
-                    let pairs = _mm256_maddubs_epi16(av, bv);
-                    *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(pairs, ones));
+        }
+        if groups % 2 == 1 {
+            let g = groups - 1;
+            for v in 0..V {
+                let b0 = weights(g, v);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let pairs = _mm256_maddubs_epi16(four(r, g), b0);
+                    acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pairs, ones));
                 }
             }
         }
@@ -1091,14 +1128,15 @@ mod tests {
             (1, 1, 1),
         ] {
             for wmax in [63, 127] {
-                for (wv, av) in [(wmax, 255u8), (-wmax, 255), (wmax, 0), (-wmax, 1)] {
+                let amax = if wmax == 63 { 127u8 } else { 255 };
+                for (wv, av) in [(wmax, amax), (-wmax, amax), (wmax, 0), (-wmax, 1)] {
                     check_exact(rows, k, n, &vec![wv; n * k], &vec![av; rows * k], wmax);
                 }
                 // Alternating signs, so saturation of a pairwise i16 sum would show.
                 let w: Vec<i32> = (0..n * k)
                     .map(|i| if (i / 2) % 2 == 0 { wmax } else { -wmax })
                     .collect();
-                check_exact(rows, k, n, &w, &vec![255; rows * k], wmax);
+                check_exact(rows, k, n, &w, &vec![amax; rows * k], wmax);
             }
         }
     }
@@ -1128,11 +1166,12 @@ mod tests {
                     w[j * k + rng.below(k as u64) as usize] =
                         if rng.below(2) == 0 { wmax } else { -wmax };
                 }
+                let amax = if wmax == 63 { 127 } else { 255 };
                 let a: Vec<u8> = (0..rows * k)
                     .map(|_| match (extreme, rng.below(3)) {
-                        (true, 0) => 255,
+                        (true, 0) => amax as u8,
                         (true, 1) => 0,
-                        _ => rng.below(256) as u8,
+                        _ => rng.below(amax + 1) as u8,
                     })
                     .collect();
                 check_exact(rows, k, n, &w, &a, wmax);
@@ -1162,13 +1201,17 @@ mod tests {
                         .map(|_| (rng.below(2001) as f32 - 1000.0) / 7.0)
                         .collect(),
                 };
-                let mut want = vec![0u8; len];
-                let reference = quantize_row(&row, &mut want, Int8Kernel::Scalar);
-                for kernel in available_kernels() {
-                    let mut got = vec![0u8; len];
-                    let scales = quantize_row(&row, &mut got, kernel);
-                    assert_eq!(want, got, "{kernel}, length {len}, case {case}");
-                    assert_eq!(reference, scales, "{kernel}, length {len}, case {case}");
+                for top in [255, 127] {
+                    let mut want = vec![0u8; len];
+                    let reference = quantize_row(&row, &mut want, Int8Kernel::Scalar, top);
+                    assert!(want.iter().all(|&b| b <= top));
+                    for kernel in available_kernels() {
+                        let mut got = vec![0u8; len];
+                        let scales = quantize_row(&row, &mut got, kernel, top);
+                        let what = format!("{kernel} to {top}, length {len}, case {case}");
+                        assert_eq!(want, got, "{what}");
+                        assert_eq!(reference, scales, "{what}");
+                    }
                 }
             }
         }

@@ -34,8 +34,10 @@ fn child_uses_the_forced_kernel() {
         .unwrap()
         .to_vec2()
         .unwrap();
+    // 7-bit activations and weights on AVX2 round twice as coarsely.
+    let tolerance = if expect == "avx2" { 0.15 } else { 0.08 };
     for (e, g) in exact.iter().flatten().zip(got.iter().flatten()) {
-        assert!((e - g).abs() < 0.08, "{e} vs {g}");
+        assert!((e - g).abs() < tolerance, "{e} vs {g}");
     }
 }
 
