@@ -6,12 +6,12 @@
 //! i32 on AMX, AVX-512 VNNI, AVX-VNNI, AVX2 or a portable loop, see
 //! [`int8_kernel`]), multi-head self-[`attention`]
 //! fused from the projections to the context (in f32, or with bf16
-//! products where the CPU has AVX512_BF16), element-wise [`math`]
+//! products on AMX tiles or with AVX512_BF16), element-wise [`math`]
 //! (exp, erf, in-place GELU), and the [`parallel`] loop that runs them on
 //! candle's worker threads. Each kernel is written once as plain Rust the
-//! compiler can vectorize, compiled for AVX-512 (chosen at run time when
-//! the CPU has it) and for the baseline target, and tested against a
-//! scalar or textbook reference. Which layer calls which kernel is
+//! compiler can vectorize, compiled for AVX-512 and for AVX2 (chosen at
+//! run time) and for the baseline target, or with intrinsics (AMX as
+//! inline assembly), and tested against a scalar or textbook reference. Which layer calls which kernel is
 //! `policylens-classify`'s business (its `bert` model file).
 //!
 //! Which instructions run is chosen once per process from what the CPU
