@@ -175,15 +175,30 @@ def many_policies(folder: Path, copies: int) -> Path:
     return folder
 
 
+def interrupt_after_first_commit(out: Path) -> threading.Thread:
+    """Ctrl-C for the main thread as soon as the run folder holds a committed
+    part (`_parts/*.documents.parquet` is written last and renamed into place),
+    so the interrupt lands mid-call however fast labeling is."""
+
+    def watch():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if any((out / "_parts").glob("*.documents.parquet")):
+                _thread.interrupt_main()
+                return
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
 def test_ctrl_c_stops_a_long_call_and_the_same_call_resumes(labeler, tmp_path):
-    # 600 documents: their shared clauses are scored once, so the work is
-    # mostly the 600 distinct "Version i." clauses; that still takes
-    # seconds, so the interrupt at 0.3 s lands mid-call.
+    # 600 documents in chunks of 4: 150 commits, interrupted after the first.
     inputs = many_policies(tmp_path / "in", 200)
     out = tmp_path / "out"
-    timer = threading.Timer(0.3, _thread.interrupt_main)
     started = time.monotonic()
-    timer.start()
+    interrupt_after_first_commit(out)
     with pytest.raises(KeyboardInterrupt):
         labeler.label_to([inputs], out, chunk=4)
     stopped_after = time.monotonic() - started
