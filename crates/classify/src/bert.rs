@@ -334,11 +334,18 @@ impl Layer {
     fn self_attention(&self, x: &Tensor, xq: &Tensor, bias: &Tensor, ops: Ops) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let tq = xq.dim(1)?;
-        let (q, k, v) = (
-            self.query.forward(xq)?.contiguous()?,
-            self.key.forward(x)?.contiguous()?,
-            self.value.forward(x)?.contiguous()?,
-        );
+        let (q, k, v) = match (&self.query, &self.key, &self.value) {
+            // Every position is a query: one quantization of x for all three.
+            (Dense::Int8(q), Dense::Int8(k), Dense::Int8(v)) if tq == t && own_kernels(x, ops) => {
+                let [q, k, v] = QLinear::forward_shared([q, k, v], x)?;
+                (q, k, v)
+            }
+            _ => (
+                self.query.forward(xq)?.contiguous()?,
+                self.key.forward(x)?.contiguous()?,
+                self.value.forward(x)?.contiguous()?,
+            ),
+        };
         // The CPU kernel takes one bias per key, not per query and head.
         if own_kernels(x, ops) && bias.dim(2)? == 1 && bias.dim(1)? == 1 {
             let bias = bias.reshape((b * t,))?.to_vec1::<f32>()?;

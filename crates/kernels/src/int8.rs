@@ -174,6 +174,77 @@ impl QLinear {
         self.apply(x, Epilogue::GeluErf)
     }
 
+    /// Several layers over the same input (attention's query, key and
+    /// value projections), each row quantized once for all of them: the
+    /// outputs equal each layer's [`Self::forward`]. The layers must share
+    /// their input width and kernel.
+    pub fn forward_shared<const L: usize>(
+        layers: [&QLinear; L],
+        x: &Tensor,
+    ) -> Result<[Tensor; L]> {
+        let first = layers[0];
+        if layers
+            .iter()
+            .any(|l| l.k != first.k || l.kp != first.kp || l.kernel != first.kernel)
+        {
+            candle_core::bail!("layers sharing an input need the same width and kernel")
+        }
+        let k = x.dims().last().copied().unwrap_or(0);
+        if k != first.k {
+            candle_core::bail!("int8 linear expects {} input features, got {k}", first.k)
+        }
+        if !x.device().is_cpu() {
+            candle_core::bail!("int8 linear layers run on the CPU only")
+        }
+        let x = x.to_dtype(DType::F32)?.contiguous()?;
+        let (storage, layout) = x.storage_and_layout();
+        let xs = crate::parallel::cpu_f32(&storage, layout)?;
+        let m = xs.len() / k.max(1);
+        let mut outs: [Vec<f32>; L] = std::array::from_fn(|l| Vec::with_capacity(m * layers[l].n));
+        struct Out(*mut MaybeUninit<f32>, usize);
+        // SAFETY: each task below writes a disjoint range of rows of each output.
+        unsafe impl Sync for Out {}
+        let ptrs: [Out; L] =
+            std::array::from_fn(|l| Out(outs[l].spare_capacity_mut().as_mut_ptr(), layers[l].n));
+        let mut tasks = vec![(); m.div_ceil(ROWS_PER_TASK)];
+        let kernel = first.kernel;
+        crate::parallel::for_each_chunk_mut(&mut tasks, 1, |t, _| {
+            let r0 = t * ROWS_PER_TASK;
+            let rows = ROWS_PER_TASK.min(m - r0);
+            let x = &xs[r0 * k..(r0 + rows) * k];
+            let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
+            SCRATCH.with_borrow_mut(|s| {
+                let widest = layers
+                    .iter()
+                    .map(|l| l.n.div_ceil(NR) * NR)
+                    .max()
+                    .unwrap_or(0);
+                let (qa, acc) = s.take(padded * first.kp, padded * widest);
+                let (sa, lo) = first.quantize_rows(x, rows, kernel, qa);
+                for (layer, out) in layers.iter().zip(&ptrs) {
+                    let np = layer.n.div_ceil(NR) * NR;
+                    let acc = &mut acc[..padded * np];
+                    layer.integer_product(qa, rows, acc, kernel);
+                    // SAFETY: rows r0..r0 + rows of this output belong to this task alone.
+                    let out = unsafe {
+                        std::slice::from_raw_parts_mut(out.0.add(r0 * out.1), rows * out.1)
+                    };
+                    dequantize_rows(acc, np, (&sa, &lo), layer, Epilogue::None, out);
+                }
+            });
+        });
+        let dims = x.dims().to_vec();
+        let mut tensors = Vec::with_capacity(L);
+        for (l, mut out) in outs.into_iter().enumerate() {
+            // SAFETY: every row of every output was written above.
+            unsafe { out.set_len(m * layers[l].n) };
+            let mut dims = dims.clone();
+            *dims.last_mut().expect("rank ≥ 1") = layers[l].n;
+            tensors.push(Tensor::from_vec(out, dims, x.device())?);
+        }
+        Ok(tensors.try_into().expect("L tensors"))
+    }
+
     fn apply(&self, x: &Tensor, epilogue: Epilogue) -> Result<Tensor> {
         let k = x.dims().last().copied().unwrap_or(0);
         if k != self.k {
@@ -1094,6 +1165,30 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// Layers sharing one quantization of their input give each layer's
+    /// own output, to the bit; rows span several tasks, widths differ.
+    #[test]
+    fn shared_input_layers_equal_each_layer_alone() {
+        let (m, k) = (150, 64);
+        let x = Tensor::from_vec(pseudo(m * k, 11), (2, m / 2, k), &Device::Cpu).unwrap();
+        let layers: Vec<QLinear> = [(40, 12), (64, 13), (33, 14)]
+            .iter()
+            .map(|&(n, seed)| {
+                let w = Tensor::from_vec(pseudo(n * k, seed), (n, k), &Device::Cpu).unwrap();
+                let b = Tensor::from_vec(pseudo(n, seed + 10), n, &Device::Cpu).unwrap();
+                QLinear::new(&w, Some(&b)).unwrap()
+            })
+            .collect();
+        let shared = QLinear::forward_shared([&layers[0], &layers[1], &layers[2]], &x).unwrap();
+        for (layer, got) in layers.iter().zip(&shared) {
+            let alone = layer.forward(&x).unwrap();
+            assert_eq!(got.dims(), alone.dims());
+            let (got, alone): (Vec<Vec<Vec<f32>>>, Vec<Vec<Vec<f32>>>) =
+                (got.to_vec3().unwrap(), alone.to_vec3().unwrap());
+            assert_eq!(got, alone);
         }
     }
 
