@@ -249,6 +249,16 @@ impl RunFolder {
     fn reopen(self, held: &Manifest) -> Result<OpenRun> {
         let mut manifest = held.clone();
         if manifest.state == State::Finished && self.dir.join(DOCUMENTS_FILE).is_file() {
+            // A run killed after recording itself finished but before
+            // removing its parts: the tables are whole, the parts are spare.
+            let parts = self.parts();
+            if parts.exists() {
+                fs::remove_dir_all(&parts).map_err(|source| StoreError::Io {
+                    path: parts,
+                    source,
+                })?;
+                sync_dir(&self.dir)?;
+            }
             return Ok(OpenRun {
                 folder: self,
                 manifest,
@@ -747,12 +757,23 @@ mod tests {
         assert_eq!(left, [RUN_FILE, CLAUSES_FILE, DOCUMENTS_FILE]);
 
         // The same job again finds it finished; its tables stay as they are.
+        // A kill between recording the run finished and removing its parts
+        // left them behind: reopening removes them.
+        fs::create_dir_all(out.join(PARTS_DIR)).unwrap();
+        fs::write(
+            out.join(PARTS_DIR)
+                .join("000000000-000000001.documents.parquet"),
+            b"x",
+        )
+        .unwrap();
         let again = RunFolder::claim(&out)
             .unwrap()
             .begin(job(&inputs), false)
             .unwrap();
         assert!(again.is_finished());
         assert_eq!(again.finished_documents().unwrap().len(), 4);
+        assert!(!out.join(PARTS_DIR).exists(), "spare parts were left");
+        assert_eq!(finished_bytes(&out), finished_bytes(&clean));
     }
 
     #[test]
