@@ -953,12 +953,14 @@ mod avx {
         // Two groups of 4 k at a time: their pair sums added in i16, then
         // widened once.
         for g in (0..groups - groups % 2).step_by(2) {
+            // Each row's two groups broadcast once, for all V vectors.
+            let rows: [[__m256i; 2]; R] = std::array::from_fn(|r| [four(r, g), four(r, g + 1)]);
             for v in 0..V {
                 let (b0, b1) = (weights(g, v), weights(g + 1, v));
-                for (r, acc) in acc.iter_mut().enumerate() {
+                for (acc, a) in acc.iter_mut().zip(&rows) {
                     let pairs = _mm256_add_epi16(
-                        _mm256_maddubs_epi16(four(r, g), b0),
-                        _mm256_maddubs_epi16(four(r, g + 1), b1),
+                        _mm256_maddubs_epi16(a[0], b0),
+                        _mm256_maddubs_epi16(a[1], b1),
                     );
                     acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pairs, ones));
                 }
