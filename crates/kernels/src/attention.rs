@@ -187,33 +187,12 @@ pub fn bf16_available() -> bool {
     crate::cpu::features().avx512_bf16
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn attention_one_avx512(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    bias: &[f32],
-    dims: (usize, usize, usize),
-    scale: f32,
-    out: &mut [f32],
-) {
-    attention_one(q, k, v, bias, dims, scale, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn attention_one_avx2(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    bias: &[f32],
-    dims: (usize, usize, usize),
-    scale: f32,
-    out: &mut [f32],
-) {
-    attention_one(q, k, v, bias, dims, scale, out);
-}
+compiled_for!("avx512f", fn attention_one_avx512(
+    q: &[f32], k: &[f32], v: &[f32], bias: &[f32], dims: (usize, usize, usize), scale: f32, out: &mut [f32],
+) = attention_one);
+compiled_for!("avx2,fma", fn attention_one_avx2(
+    q: &[f32], k: &[f32], v: &[f32], bias: &[f32], dims: (usize, usize, usize), scale: f32, out: &mut [f32],
+) = attention_one);
 
 /// One batch element: for each head, kᵀ is laid out once (d × t) so every
 /// inner loop runs along contiguous memory.

@@ -189,49 +189,33 @@ impl QLinear {
         {
             candle_core::bail!("layers sharing an input need the same width and kernel")
         }
-        let k = x.dims().last().copied().unwrap_or(0);
-        if k != first.k {
-            candle_core::bail!("int8 linear expects {} input features, got {k}", first.k)
-        }
-        if !x.device().is_cpu() {
-            candle_core::bail!("int8 linear layers run on the CPU only")
-        }
-        let x = x.to_dtype(DType::F32)?.contiguous()?;
+        let x = first.checked_input(x)?;
+        let k = first.k;
         let (storage, layout) = x.storage_and_layout();
         let xs = crate::parallel::cpu_f32(&storage, layout)?;
         let m = xs.len() / k.max(1);
         let mut outs: [Vec<f32>; L] = std::array::from_fn(|l| Vec::with_capacity(m * layers[l].n));
+        #[derive(Clone, Copy)]
         struct Out(*mut MaybeUninit<f32>, usize);
         // SAFETY: each task below writes a disjoint range of rows of each output.
         unsafe impl Sync for Out {}
         let ptrs: [Out; L] =
             std::array::from_fn(|l| Out(outs[l].spare_capacity_mut().as_mut_ptr(), layers[l].n));
         let mut tasks = vec![(); m.div_ceil(ROWS_PER_TASK)];
-        let kernel = first.kernel;
         crate::parallel::for_each_chunk_mut(&mut tasks, 1, |t, _| {
             let r0 = t * ROWS_PER_TASK;
             let rows = ROWS_PER_TASK.min(m - r0);
-            let x = &xs[r0 * k..(r0 + rows) * k];
-            let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
-            SCRATCH.with_borrow_mut(|s| {
-                let widest = layers
-                    .iter()
-                    .map(|l| l.n.div_ceil(NR) * NR)
-                    .max()
-                    .unwrap_or(0);
-                let (qa, acc) = s.take(padded * first.kp, padded * widest);
-                let (sa, lo) = first.quantize_rows(x, rows, kernel, qa);
-                for (layer, out) in layers.iter().zip(&ptrs) {
-                    let np = layer.n.div_ceil(NR) * NR;
-                    let acc = &mut acc[..padded * np];
-                    layer.integer_product(qa, rows, acc, kernel);
-                    // SAFETY: rows r0..r0 + rows of this output belong to this task alone.
-                    let out = unsafe {
-                        std::slice::from_raw_parts_mut(out.0.add(r0 * out.1), rows * out.1)
-                    };
-                    dequantize_rows(acc, np, (&sa, &lo), layer, Epilogue::None, out);
-                }
+            // SAFETY: rows r0..r0 + rows of each output belong to this task alone.
+            let mut outs: [&mut [MaybeUninit<f32>]; L] = std::array::from_fn(|l| unsafe {
+                let Out(at, n) = ptrs[l];
+                std::slice::from_raw_parts_mut(at.add(r0 * n), rows * n)
             });
+            layer_rows(
+                &layers,
+                &xs[r0 * k..(r0 + rows) * k],
+                Epilogue::None,
+                &mut outs,
+            );
         });
         let dims = x.dims().to_vec();
         let mut tensors = Vec::with_capacity(L);
@@ -246,6 +230,14 @@ impl QLinear {
     }
 
     fn apply(&self, x: &Tensor, epilogue: Epilogue) -> Result<Tensor> {
+        self.checked_input(x)?.apply_op1_no_bwd(&Op {
+            layer: self,
+            epilogue,
+        })
+    }
+
+    /// `x` as a contiguous f32 CPU tensor, or why this layer cannot take it.
+    fn checked_input(&self, x: &Tensor) -> Result<Tensor> {
         let k = x.dims().last().copied().unwrap_or(0);
         if k != self.k {
             candle_core::bail!("int8 linear expects {} input features, got {k}", self.k)
@@ -253,10 +245,7 @@ impl QLinear {
         if !x.device().is_cpu() {
             candle_core::bail!("int8 linear layers run on the CPU only")
         }
-        x.to_dtype(DType::F32)?.contiguous()?.apply_op1_no_bwd(&Op {
-            layer: self,
-            epilogue,
-        })
+        x.to_dtype(DType::F32)?.contiguous()
     }
 
     fn run(&self, xs: &[f32], shape: &Shape, epilogue: Epilogue) -> Result<(Vec<f32>, Shape)> {
@@ -274,18 +263,9 @@ impl QLinear {
 
     /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
     fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>], epilogue: Epilogue) {
-        let kernel = self.kernel;
-        let np = self.n.div_ceil(NR) * NR;
         crate::parallel::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
-            let rows = x.len() / self.k.max(1);
-            let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
-            SCRATCH.with_borrow_mut(|s| {
-                let (qa, acc) = s.take(padded * self.kp, padded * np);
-                let (sa, lo) = self.quantize_rows(x, rows, kernel, qa);
-                self.integer_product(qa, rows, acc, kernel);
-                dequantize_rows(acc, np, (&sa, &lo), self, epilogue, out);
-            });
+            layer_rows(&[self], x, epilogue, &mut [out]);
         });
     }
 
@@ -438,9 +418,71 @@ fn quantize_row(row: &[f32], q: &mut [u8], kernel: Int8Kernel, top: u8) -> (f32,
     (s, min)
 }
 
+/// One task's rows `x` through `layers` (which share their input width and
+/// kernel): quantized once into this thread's scratch, then each layer's
+/// integer product, dequantized with `epilogue` into its entry of `outs`.
+fn layer_rows(
+    layers: &[&QLinear],
+    x: &[f32],
+    epilogue: Epilogue,
+    outs: &mut [&mut [MaybeUninit<f32>]],
+) {
+    let first = layers[0];
+    let rows = x.len() / first.k.max(1);
+    let padded = rows.div_ceil(ROW_ALIGN) * ROW_ALIGN;
+    let widest = layers
+        .iter()
+        .map(|l| l.n.div_ceil(NR) * NR)
+        .max()
+        .unwrap_or(0);
+    SCRATCH.with_borrow_mut(|s| {
+        let (qa, acc) = s.take(padded * first.kp, padded * widest);
+        let (sa, lo) = first.quantize_rows(x, rows, first.kernel, qa);
+        for (layer, out) in layers.iter().zip(outs.iter_mut()) {
+            let np = layer.n.div_ceil(NR) * NR;
+            let acc = &mut acc[..padded * np];
+            layer.integer_product(qa, rows, acc, first.kernel);
+            dequantize_rows(acc, np, (&sa, &lo), layer, epilogue, out);
+        }
+    });
+}
+
 /// Every output row of a task: [`dequantize_row`], then the epilogue,
 /// compiled for the vector width the layer's kernel may use.
 fn dequantize_rows(
+    acc: &[i32],
+    np: usize,
+    scales: (&[f32], &[f32]),
+    w: &QLinear,
+    epilogue: Epilogue,
+    out: &mut [MaybeUninit<f32>],
+) {
+    #[cfg(target_arch = "x86_64")]
+    match w.kernel {
+        // SAFETY: these kernels are chosen only where the CPU has
+        // AVX-512 (AMX, AVX-512 VNNI) or AVX2 and FMA (AVX-VNNI, AVX2).
+        Int8Kernel::Amx | Int8Kernel::Avx512Vnni => {
+            return unsafe { dequantize_avx512(acc, np, scales, w, epilogue, out) }
+        }
+        Int8Kernel::AvxVnni | Int8Kernel::Avx2 => {
+            return unsafe { dequantize_avx2(acc, np, scales, w, epilogue, out) }
+        }
+        Int8Kernel::Scalar => {}
+    }
+    dequantize_body(acc, np, scales, w, epilogue, out)
+}
+
+compiled_for!("avx512f", fn dequantize_avx512(
+    acc: &[i32], np: usize, scales: (&[f32], &[f32]), w: &QLinear, epilogue: Epilogue,
+    out: &mut [MaybeUninit<f32>],
+) = dequantize_body);
+compiled_for!("avx2,fma", fn dequantize_avx2(
+    acc: &[i32], np: usize, scales: (&[f32], &[f32]), w: &QLinear, epilogue: Epilogue,
+    out: &mut [MaybeUninit<f32>],
+) = dequantize_body);
+
+#[inline(always)]
+fn dequantize_body(
     acc: &[i32],
     np: usize,
     (sa, lo): (&[f32], &[f32]),
@@ -448,61 +490,14 @@ fn dequantize_rows(
     epilogue: Epilogue,
     out: &mut [MaybeUninit<f32>],
 ) {
-    #[inline(always)]
-    fn body(
-        acc: &[i32],
-        np: usize,
-        (sa, lo): (&[f32], &[f32]),
-        w: &QLinear,
-        epilogue: Epilogue,
-        out: &mut [MaybeUninit<f32>],
-    ) {
-        for (r, out) in out.chunks_mut(w.n).enumerate() {
-            dequantize_row(&acc[r * np..], sa[r], lo[r], w, out);
-            if epilogue == Epilogue::GeluErf {
-                // SAFETY: `dequantize_row` wrote every element of the row.
-                let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
-                crate::math::gelu_body(row);
-            }
+    for (r, out) in out.chunks_mut(w.n).enumerate() {
+        dequantize_row(&acc[r * np..], sa[r], lo[r], w, out);
+        if epilogue == Epilogue::GeluErf {
+            // SAFETY: `dequantize_row` wrote every element of the row.
+            let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            crate::math::gelu_body(row);
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512(
-            acc: &[i32],
-            np: usize,
-            s: (&[f32], &[f32]),
-            w: &QLinear,
-            e: Epilogue,
-            out: &mut [MaybeUninit<f32>],
-        ) {
-            body(acc, np, s, w, e, out)
-        }
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2(
-            acc: &[i32],
-            np: usize,
-            s: (&[f32], &[f32]),
-            w: &QLinear,
-            e: Epilogue,
-            out: &mut [MaybeUninit<f32>],
-        ) {
-            body(acc, np, s, w, e, out)
-        }
-        match w.kernel {
-            // SAFETY: these kernels are chosen only where the CPU has
-            // AVX-512 (AMX, AVX-512 VNNI) or AVX2 and FMA (AVX-VNNI, AVX2).
-            Int8Kernel::Amx | Int8Kernel::Avx512Vnni => {
-                return unsafe { avx512(acc, np, (sa, lo), w, epilogue, out) }
-            }
-            Int8Kernel::AvxVnni | Int8Kernel::Avx2 => {
-                return unsafe { avx2(acc, np, (sa, lo), w, epilogue, out) }
-            }
-            Int8Kernel::Scalar => {}
-        }
-    }
-    body(acc, np, (sa, lo), w, epilogue, out)
 }
 
 /// One output row: `out[j] = scale[j]·(sa·acc[j] + lo·colsum[j]) + bias[j]`.

@@ -21,6 +21,20 @@
 //! It is the one crate built at opt-level 3 in dev builds (root
 //! `Cargo.toml`): the loops here are the hot ones.
 
+/// `unsafe fn $name(args) -> R { $body(args) }` compiled with the target
+/// features `$features` (x86-64 only): one plain-Rust kernel, vectorized
+/// for each instruction set the run-time dispatch may choose. The caller
+/// must have checked the CPU has the features ([`cpu::features`]).
+macro_rules! compiled_for {
+    ($features:literal, fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:path) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+            $body($($arg),*)
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod amx;
 pub mod attention;

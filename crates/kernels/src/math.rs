@@ -62,17 +62,8 @@ pub fn gelu_erf_in_place(xs: &mut [f32]) {
     gelu_body(xs);
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gelu_avx2(xs: &mut [f32]) {
-    gelu_body(xs);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn gelu_avx512(xs: &mut [f32]) {
-    gelu_body(xs);
-}
+compiled_for!("avx2,fma", fn gelu_avx2(xs: &mut [f32]) = gelu_body);
+compiled_for!("avx512f", fn gelu_avx512(xs: &mut [f32]) = gelu_body);
 
 #[inline(always)]
 pub(crate) fn gelu_body(xs: &mut [f32]) {

@@ -251,12 +251,7 @@ impl RunFolder {
         if manifest.state == State::Finished && self.dir.join(DOCUMENTS_FILE).is_file() {
             // A run killed after recording itself finished but before
             // removing its parts: the tables are whole, the parts are spare.
-            let parts = self.parts();
-            if parts.exists() {
-                fs::remove_dir_all(&parts).map_err(|source| StoreError::Io {
-                    path: parts,
-                    source,
-                })?;
+            if self.remove_parts()? {
                 sync_dir(&self.dir)?;
             }
             return Ok(OpenRun {
@@ -298,14 +293,21 @@ impl RunFolder {
         for name in [DOCUMENTS_FILE, CLAUSES_FILE, RUN_FILE] {
             remove_if_present(&self.dir.join(name))?;
         }
-        let parts = self.parts();
-        if parts.exists() {
-            fs::remove_dir_all(&parts).map_err(|source| StoreError::Io {
-                path: parts,
-                source,
-            })?;
-        }
+        self.remove_parts()?;
         Ok(())
+    }
+
+    /// Remove `_parts/` if it is here; whether it was.
+    fn remove_parts(&self) -> Result<bool> {
+        let parts = self.parts();
+        if !parts.exists() {
+            return Ok(false);
+        }
+        fs::remove_dir_all(&parts).map_err(|source| StoreError::Io {
+            path: parts,
+            source,
+        })?;
+        Ok(true)
     }
 }
 
@@ -413,11 +415,7 @@ impl OpenRun {
         self.manifest.documents = Some(counts.0);
         self.manifest.clauses = Some(counts.1);
         write_manifest(&dir, &self.manifest)?;
-        let parts = self.folder.parts();
-        fs::remove_dir_all(&parts).map_err(|source| StoreError::Io {
-            path: parts,
-            source,
-        })?;
+        self.folder.remove_parts()?;
         sync_dir(&dir)?;
         Ok(counts)
     }
