@@ -78,6 +78,7 @@ MODES = {
     # Every kernel capped (POLICYLENS_CPU, scripts/bench and tests): AVX-512 without AMX (VNNI products,
     # vdpbf16ps attention), as on a CPU without AMX; AVX2 and FMA only, as on one without AVX-512.
     "int8-avx512": (["--precision", "int8"], {"POLICYLENS_CPU": "avx512"}),
+    "int8-avx2-vnni": (["--precision", "int8"], {"POLICYLENS_CPU": "avx2-vnni"}),
     "int8-avx2": (["--precision", "int8"], {"POLICYLENS_CPU": "avx2"}),
     "f32-avx2": (["--precision", "f32"], {"POLICYLENS_CPU": "avx2"}),
 }

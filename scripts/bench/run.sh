@@ -4,7 +4,7 @@
 # throughput hints) and CTranslate2 (int8) on the OPP-115 test clauses, in
 # one invocation.
 #
-#   scripts/bench/run.sh [MODE...]     # policylens modes: default (no flags), f32, int8, int8-avx512, int8-avx2, f32-avx2;
+#   scripts/bench/run.sh [MODE...]     # policylens modes: default (no flags), f32, int8, int8-avx512, int8-avx2-vnni, int8-avx2, f32-avx2;
 #                                      # default: default f32
 #
 # Installs the peers from PyPI into target/bench/venv, builds policylens in

@@ -105,6 +105,28 @@ impl LayerNorm {
         })
     }
 
+    /// `LayerNorm(x + residual)`: on the CPU in f32, one fused pass.
+    pub fn forward_residual(&self, x: &Tensor, residual: &Tensor, ops: Ops) -> Result<Tensor> {
+        if !(own_kernels(x, ops) && own_kernels(residual, ops) && x.dims() == residual.dims()) {
+            return self.forward(&(x + residual)?, ops);
+        }
+        let (x, residual) = (x.contiguous()?, residual.contiguous()?);
+        let (xs, xl) = x.storage_and_layout();
+        let (rs, rl) = residual.storage_and_layout();
+        let (ws, wl) = self.weight.storage_and_layout();
+        let (bs, bl) = self.bias.storage_and_layout();
+        let out = policylens_kernels::add_layer_norm(
+            policylens_kernels::cpu_f32(&xs, xl)?,
+            policylens_kernels::cpu_f32(&rs, rl)?,
+            (
+                policylens_kernels::cpu_f32(&ws, wl)?,
+                policylens_kernels::cpu_f32(&bs, bl)?,
+            ),
+            self.eps as f32,
+        );
+        Tensor::from_vec(out, x.dims(), x.device())
+    }
+
     pub fn forward(&self, x: &Tensor, ops: Ops) -> Result<Tensor> {
         match ops {
             Ops::Fused => candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32),
@@ -175,15 +197,6 @@ impl Dense {
             // one against a broadcast weight: fewer, larger matrix calls.
             (Self::F32(l), &[b, t, k]) => l.forward(&x.reshape((b * t, k))?)?.reshape((b, t, ())),
             (Self::F32(l), _) => l.forward(x),
-        }
-    }
-
-    /// The layer, then `act`: an int8 layer applies GELU as it
-    /// dequantizes each row.
-    fn forward_activated(&self, x: &Tensor, act: HiddenAct, ops: Ops) -> Result<Tensor> {
-        match self {
-            Self::Int8(q) if act == HiddenAct::Gelu && own_kernels(x, ops) => q.forward_gelu(x),
-            _ => activation(self.forward(x)?, act, ops),
         }
     }
 
@@ -317,12 +330,24 @@ impl Layer {
             None => bias.clone(),
         };
         let context = self.self_attention(x, &xq, &bias, ops)?;
-        let x = self
-            .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + xq)?, ops)?;
-        let ff = self.intermediate.forward_activated(&x, self.act, ops)?;
-        self.output_norm
-            .forward(&(self.output.forward(&ff)? + x)?, ops)
+        let x = self.attention_norm.forward_residual(
+            &self.attention_out.forward(&context)?,
+            &xq,
+            ops,
+        )?;
+        let ff = match (&self.intermediate, &self.output) {
+            // Int8: one pass per task's rows through both layers.
+            (Dense::Int8(i), Dense::Int8(o))
+                if self.act == HiddenAct::Gelu && own_kernels(&x, ops) =>
+            {
+                i.forward_ffn(o, &x)?
+            }
+            _ => {
+                self.output
+                    .forward(&activation(self.intermediate.forward(&x)?, self.act, ops)?)?
+            }
+        };
+        self.output_norm.forward_residual(&ff, &x, ops)
     }
 }
 

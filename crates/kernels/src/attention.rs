@@ -2,14 +2,15 @@
 //! scaled scores, the padding bias, a vectorized softmax and the weighted
 //! sum of values, one batch element per task.
 
-use crate::math::exp;
+use crate::math::{exp_with, lanes};
 use crate::parallel::for_each_chunk_mut;
 
 /// Four passes of straight-line loops, each of which vectorizes: a loop
 /// that both exponentiates and sums would not (float sums are not
-/// reassociated), so the reductions keep 16 partial results.
+/// reassociated), so the reductions keep 16 partial results. `FMA`: fused
+/// multiply-adds in `exp` (only where compiled with the FMA feature).
 #[inline(always)]
-fn softmax_row_body(row: &mut [f32], scale: f32, bias: &[f32]) {
+fn softmax_row_body<const FMA: bool>(row: &mut [f32], scale: f32, bias: &[f32]) {
     for (x, &b) in row.iter_mut().zip(bias) {
         *x = *x * scale + b;
     }
@@ -21,7 +22,7 @@ fn softmax_row_body(row: &mut [f32], scale: f32, bias: &[f32]) {
     // cost a microcode assist (a quarter of AVX2 labeling time).
     for x in row.iter_mut() {
         let y = *x - max;
-        *x = if y < -80.0 { 0.0 } else { exp(y) };
+        *x = if y < -80.0 { 0.0 } else { exp_with::<FMA>(y) };
     }
     let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
     for x in row.iter_mut() {
@@ -97,20 +98,6 @@ unsafe fn softmax_to_bf16(row: &mut [f32], scale: f32, bias: &[f32], dst: &mut [
     }
 }
 
-/// Reduce `xs` with `f` in 16 independent lanes, then across them.
-#[inline(always)]
-fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
-    let mut acc = [init; 16];
-    let chunks = xs.chunks_exact(16);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for i in 0..16 {
-            acc[i] = f(acc[i], c[i]);
-        }
-    }
-    tail.iter().chain(&acc).fold(init, |a, &b| f(a, b))
-}
-
 /// Multi-head self-attention on the CPU, straight from the projections:
 /// `q` is (batch, tq, heads·d) and `k`, `v` (batch, t, heads·d) row-major
 /// (the queries are the first tq positions, often all t), `bias`
@@ -171,7 +158,7 @@ pub fn attention(
             unsafe { attention_one_avx2(q, k, v, bias, (t, heads, d), scale, out) };
             return;
         }
-        attention_one(q, k, v, bias, (t, heads, d), scale, out);
+        attention_one::<false>(q, k, v, bias, (t, heads, d), scale, out);
     });
 }
 
@@ -187,17 +174,17 @@ pub fn bf16_available() -> bool {
     crate::cpu::features().avx512_bf16
 }
 
-compiled_for!("avx512f", fn attention_one_avx512(
+compiled_for!("avx512f,fma", fn attention_one_avx512(
     q: &[f32], k: &[f32], v: &[f32], bias: &[f32], dims: (usize, usize, usize), scale: f32, out: &mut [f32],
-) = attention_one);
+) = attention_one::<true>);
 compiled_for!("avx2,fma", fn attention_one_avx2(
     q: &[f32], k: &[f32], v: &[f32], bias: &[f32], dims: (usize, usize, usize), scale: f32, out: &mut [f32],
-) = attention_one);
+) = attention_one::<true>);
 
 /// One batch element: for each head, kᵀ is laid out once (d × t) so every
-/// inner loop runs along contiguous memory.
+/// inner loop runs along contiguous memory. `FMA`: as [`softmax_row_body`].
 #[inline(always)]
-fn attention_one(
+fn attention_one<const FMA: bool>(
     q: &[f32],
     k: &[f32],
     v: &[f32],
@@ -211,11 +198,7 @@ fn attention_one(
     let mut kt = vec![0f32; d * t];
     let mut scores = vec![0f32; ROWS * t];
     for h in 0..heads {
-        for j in 0..t {
-            for dd in 0..d {
-                kt[dd * t + j] = k[j * width + h * d + dd];
-            }
-        }
+        transpose_head(k, (width, h * d, d), &mut kt);
         let q_row = |i: usize| &q[i * width + h * d..i * width + (h + 1) * d];
         let mut i = 0;
         while i < tq {
@@ -227,11 +210,98 @@ fn attention_one(
                 &mut scores[..rows * t],
             );
             for s in scores[..rows * t].chunks_mut(t) {
-                softmax_row_body(s, scale, bias);
+                softmax_row_body::<FMA>(s, scale, bias);
             }
             let out = &mut out[i * width..(i + rows) * width];
             weighted_sums(&scores[..rows * t], v, width, h * d, d, out);
             i += rows;
+        }
+    }
+}
+
+/// `kt` (d × t) = columns `at..at + d` of `k` (t rows of `width`),
+/// transposed: one head's keys, laid out key by key along each dimension.
+#[inline(always)]
+fn transpose_head(k: &[f32], (width, at, d): (usize, usize, usize), kt: &mut [f32]) {
+    let t = kt.len() / d.max(1);
+    assert!(kt.len() == d * t && at + d <= width && k.len() >= t * width);
+    #[cfg(target_arch = "x86_64")]
+    if d.is_multiple_of(8) && crate::cpu::features().avx2 {
+        let whole = t - t % 8;
+        // SAFETY: AVX2 detected; blocks stay within the asserted bounds.
+        unsafe { transpose_blocks_avx2(k, (width, at, d), t, whole, kt) };
+        transpose_scalar(k, (width, at, d), t, whole, kt);
+        return;
+    }
+    transpose_scalar(k, (width, at, d), t, 0, kt);
+}
+
+/// [`transpose_head`] for keys `from..t`, one element at a time.
+#[inline(always)]
+fn transpose_scalar(
+    k: &[f32],
+    (width, at, d): (usize, usize, usize),
+    t: usize,
+    from: usize,
+    kt: &mut [f32],
+) {
+    for (j, row) in k.chunks_exact(width).enumerate().take(t).skip(from) {
+        for (dd, &x) in row[at..at + d].iter().enumerate() {
+            kt[dd * t + j] = x;
+        }
+    }
+}
+
+/// [`transpose_head`] for keys `0..whole` (a multiple of 8, d a multiple
+/// of 8) in 8 × 8 blocks: 8 row loads, 24 shuffles, 8 stores.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_blocks_avx2(
+    k: &[f32],
+    (width, at, d): (usize, usize, usize),
+    t: usize,
+    whole: usize,
+    kt: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let (src, dst) = (k.as_ptr().add(at), kt.as_mut_ptr());
+    for j0 in (0..whole).step_by(8) {
+        for d0 in (0..d).step_by(8) {
+            let r: [__m256; 8] =
+                std::array::from_fn(|i| _mm256_loadu_ps(src.add((j0 + i) * width + d0)));
+            let lo = |a, b| _mm256_unpacklo_ps(a, b);
+            let hi = |a, b| _mm256_unpackhi_ps(a, b);
+            let u = [
+                lo(r[0], r[1]),
+                hi(r[0], r[1]),
+                lo(r[2], r[3]),
+                hi(r[2], r[3]),
+                lo(r[4], r[5]),
+                hi(r[4], r[5]),
+                lo(r[6], r[7]),
+                hi(r[6], r[7]),
+            ];
+            let s = [
+                _mm256_shuffle_ps::<0x44>(u[0], u[2]),
+                _mm256_shuffle_ps::<0xEE>(u[0], u[2]),
+                _mm256_shuffle_ps::<0x44>(u[1], u[3]),
+                _mm256_shuffle_ps::<0xEE>(u[1], u[3]),
+                _mm256_shuffle_ps::<0x44>(u[4], u[6]),
+                _mm256_shuffle_ps::<0xEE>(u[4], u[6]),
+                _mm256_shuffle_ps::<0x44>(u[5], u[7]),
+                _mm256_shuffle_ps::<0xEE>(u[5], u[7]),
+            ];
+            for c in 0..4 {
+                let (a, b) = (s[c], s[c + 4]);
+                _mm256_storeu_ps(
+                    dst.add((d0 + c) * t + j0),
+                    _mm256_permute2f128_ps::<0x20>(a, b),
+                );
+                _mm256_storeu_ps(
+                    dst.add((d0 + c + 4) * t + j0),
+                    _mm256_permute2f128_ps::<0x31>(a, b),
+                );
+            }
         }
     }
 }
@@ -512,6 +582,32 @@ mod tests {
         }
     }
 
+    /// One head's keys transposed: 8 × 8 blocks with AVX2 where the CPU
+    /// has it, and the keys past the last whole block, for widths that are
+    /// and are not multiples of 8.
+    #[test]
+    fn a_head_transposes_at_any_length() {
+        for (t, d, width, at) in [
+            (19, 32, 96, 32),
+            (16, 8, 24, 16),
+            (5, 32, 64, 0),
+            (9, 12, 36, 24),
+        ] {
+            let k = crate::testing::pseudo(t * width, 8);
+            let mut kt = vec![f32::NAN; d * t];
+            transpose_head(&k, (width, at, d), &mut kt);
+            for j in 0..t {
+                for dd in 0..d {
+                    assert_eq!(
+                        kt[dd * t + j],
+                        k[j * width + at + dd],
+                        "t {t} d {d}: key {j}, dim {dd}"
+                    );
+                }
+            }
+        }
+    }
+
     /// The two bf16 paths (AMX tiles and `vdpbf16ps`) round the same
     /// inputs to bf16 and sum in f32, so they differ by summation order
     /// only; each is close to the f32 result. Query blocks of 16 with a
@@ -547,7 +643,7 @@ mod tests {
                 amx::attention_one(&q, &k, &v, &bias, (t, heads), scale, &mut tiles);
                 bf16::attention_one(&q, &k, &v, &bias, (t, heads), scale, &mut vector);
             }
-            attention_one(&q, &k, &v, &bias, (t, heads, 32), scale, &mut exact);
+            attention_one::<false>(&q, &k, &v, &bias, (t, heads, 32), scale, &mut exact);
             for ((a, b), e) in tiles.iter().zip(&vector).zip(&exact) {
                 assert!(
                     (a - b).abs() < 1e-4,

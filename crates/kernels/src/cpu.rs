@@ -1,8 +1,9 @@
 //! What this CPU offers the kernels, detected once, and the switch that
 //! caps it: `POLICYLENS_CPU=avx2` makes every kernel (int8 products,
 //! attention, GELU, quantization) run as on a CPU with AVX2 and FMA but no
-//! AVX-512, AVX-VNNI or AMX, so one machine can measure what another
-//! would do. Every run-time choice of instructions in this crate reads
+//! AVX-512, AVX-VNNI or AMX (Zen 3, Skylake), and `avx2-vnni` as on one
+//! that adds AVX-VNNI (Alder Lake and later client cores), so one machine
+//! can measure what another would do. Every run-time choice of instructions in this crate reads
 //! [`features`], never the CPU directly.
 
 use std::sync::OnceLock;
@@ -36,6 +37,8 @@ pub enum Cap {
     Auto,
     /// AVX-512 and its extensions, no AMX (`avx512`).
     Avx512,
+    /// AVX2 and FMA, and AVX-VNNI where present (`avx2-vnni`).
+    Avx2Vnni,
     /// AVX2 and FMA only (`avx2`).
     Avx2,
     /// No vector extension chosen at run time (`baseline`).
@@ -47,10 +50,11 @@ impl Cap {
         match value.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
             None | Some("") | Some("auto") => Ok(Cap::Auto),
             Some("avx512") => Ok(Cap::Avx512),
+            Some("avx2-vnni") => Ok(Cap::Avx2Vnni),
             Some("avx2") => Ok(Cap::Avx2),
             Some("baseline") => Ok(Cap::Baseline),
             Some(other) => Err(format!(
-                "{CPU_ENV}={other:?} is not a CPU level (expected auto, avx512, avx2 or baseline)"
+                "{CPU_ENV}={other:?} is not a CPU level (expected auto, avx512, avx2-vnni, avx2 or baseline)"
             )),
         }
     }
@@ -63,6 +67,11 @@ impl Cap {
                 amx_int8: false,
                 amx_bf16: false,
                 ..found
+            },
+            Cap::Avx2Vnni => Features {
+                avx2: found.avx2,
+                avx_vnni: found.avx_vnni,
+                ..Features::default()
             },
             Cap::Avx2 => Features {
                 avx2: found.avx2,
@@ -139,6 +148,14 @@ mod tests {
                 ..Features::default()
             }
         );
+        assert_eq!(
+            Cap::Avx2Vnni.apply(all),
+            Features {
+                avx2: true,
+                avx_vnni: true,
+                ..Features::default()
+            }
+        );
         assert_eq!(Cap::Baseline.apply(all), Features::default());
         // A cap never adds what the CPU lacks.
         assert_eq!(Cap::Avx2.apply(Features::default()), Features::default());
@@ -149,6 +166,7 @@ mod tests {
         assert_eq!(Cap::parse(None), Ok(Cap::Auto));
         assert_eq!(Cap::parse(Some(" AVX2 ")), Ok(Cap::Avx2));
         assert_eq!(Cap::parse(Some("avx512")), Ok(Cap::Avx512));
+        assert_eq!(Cap::parse(Some("avx2-vnni")), Ok(Cap::Avx2Vnni));
         let err = Cap::parse(Some("sse9")).unwrap_err();
         assert!(
             err.contains("POLICYLENS_CPU") && err.contains("sse9"),

@@ -50,6 +50,8 @@ const ROWS_PER_TASK: usize = 64;
 struct Scratch {
     qa: Vec<u8>,
     acc: Vec<i32>,
+    /// A feed-forward block's hidden rows ([`ffn_rows`]).
+    hidden: Vec<f32>,
 }
 
 impl Scratch {
@@ -165,13 +167,42 @@ impl QLinear {
     /// `x` (..., k) → (..., n), in f32, on the CPU; the input is read in
     /// place (a custom op) rather than copied out of the tensor.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.apply(x, Epilogue::None)
+        self.apply(x)
     }
 
-    /// [`Self::forward`] followed by GELU (erf form), applied to each row
-    /// as it is dequantized, while it is in cache.
-    pub fn forward_gelu(&self, x: &Tensor) -> Result<Tensor> {
-        self.apply(x, Epilogue::GeluErf)
+    /// A feed-forward block, `second(GELU(self(x)))` (GELU in its erf
+    /// form), one task's rows at a time: each task's hidden rows get GELU as
+    /// they are dequantized and are quantized again for `second` while in
+    /// cache, so the (rows, 4·hidden) activations never go to memory whole.
+    /// Equals `second.forward` of GELU of [`Self::forward`], to the bit.
+    pub fn forward_ffn(&self, second: &QLinear, x: &Tensor) -> Result<Tensor> {
+        if second.k != self.n || second.kernel != self.kernel {
+            candle_core::bail!(
+                "a feed-forward block needs {} inputs and the {} kernel in its second layer",
+                self.n,
+                self.kernel
+            )
+        }
+        let x = self.checked_input(x)?;
+        let (storage, layout) = x.storage_and_layout();
+        let xs = crate::parallel::cpu_f32(&storage, layout)?;
+        let m = xs.len() / self.k.max(1);
+        let mut out: Vec<f32> = Vec::with_capacity(m * second.n);
+        let rows_out = ROWS_PER_TASK * second.n;
+        crate::parallel::for_each_chunk_mut(
+            &mut out.spare_capacity_mut()[..m * second.n],
+            rows_out,
+            |t, out| {
+                let rows = out.len() / second.n;
+                let x = &xs[t * ROWS_PER_TASK * self.k..][..rows * self.k];
+                ffn_rows(self, second, x, out);
+            },
+        );
+        // SAFETY: every task wrote all its rows.
+        unsafe { out.set_len(m * second.n) };
+        let mut dims = x.dims().to_vec();
+        *dims.last_mut().expect("rank ≥ 1") = second.n;
+        Tensor::from_vec(out, dims, x.device())
     }
 
     /// Several layers over the same input (attention's query, key and
@@ -229,11 +260,8 @@ impl QLinear {
         Ok(tensors.try_into().expect("L tensors"))
     }
 
-    fn apply(&self, x: &Tensor, epilogue: Epilogue) -> Result<Tensor> {
-        self.checked_input(x)?.apply_op1_no_bwd(&Op {
-            layer: self,
-            epilogue,
-        })
+    fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        self.checked_input(x)?.apply_op1_no_bwd(&Op { layer: self })
     }
 
     /// `x` as a contiguous f32 CPU tensor, or why this layer cannot take it.
@@ -248,12 +276,12 @@ impl QLinear {
         x.to_dtype(DType::F32)?.contiguous()
     }
 
-    fn run(&self, xs: &[f32], shape: &Shape, epilogue: Epilogue) -> Result<(Vec<f32>, Shape)> {
+    fn run(&self, xs: &[f32], shape: &Shape) -> Result<(Vec<f32>, Shape)> {
         let m = xs.len() / self.k.max(1);
         // Not zero-filled first: every element is written below, and the
         // widest layer's output is tens of MB per batch.
         let mut out: Vec<f32> = Vec::with_capacity(m * self.n);
-        self.matmul(xs, &mut out.spare_capacity_mut()[..m * self.n], epilogue);
+        self.matmul(xs, &mut out.spare_capacity_mut()[..m * self.n]);
         // SAFETY: `matmul` wrote all m·n elements.
         unsafe { out.set_len(m * self.n) };
         let mut dims = shape.dims().to_vec();
@@ -262,10 +290,10 @@ impl QLinear {
     }
 
     /// Write `out` (m, n) = dequantized int8 product of `x` (m, k) with the weights.
-    fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>], epilogue: Epilogue) {
+    fn matmul(&self, x: &[f32], out: &mut [MaybeUninit<f32>]) {
         crate::parallel::for_each_chunk_mut(out, ROWS_PER_TASK * self.n, |t, out| {
             let x = &x[t * ROWS_PER_TASK * self.k..][..out.len() / self.n * self.k];
-            layer_rows(&[self], x, epilogue, &mut [out]);
+            layer_rows(&[self], x, Epilogue::None, &mut [out]);
         });
     }
 
@@ -363,18 +391,14 @@ enum Epilogue {
     GeluErf,
 }
 
-/// A layer and its epilogue, as one candle op.
+/// A layer as one candle op.
 struct Op<'a> {
     layer: &'a QLinear,
-    epilogue: Epilogue,
 }
 
 impl CustomOp1 for Op<'_> {
     fn name(&self) -> &'static str {
-        match self.epilogue {
-            Epilogue::None => "int8-linear",
-            Epilogue::GeluErf => "int8-linear-gelu",
-        }
+        "int8-linear"
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
@@ -382,7 +406,7 @@ impl CustomOp1 for Op<'_> {
             candle_core::Error::Msg("int8 linear needs a contiguous input".into())
         })?;
         let xs = &storage.as_slice::<f32>()?[start..end];
-        let (out, shape) = self.layer.run(xs, layout.shape(), self.epilogue)?;
+        let (out, shape) = self.layer.run(xs, layout.shape())?;
         Ok((CpuStorage::F32(out), shape))
     }
 }
@@ -445,6 +469,23 @@ fn layer_rows(
             dequantize_rows(acc, np, (&sa, &lo), layer, epilogue, out);
         }
     });
+}
+
+/// One task's rows through a feed-forward block ([`QLinear::forward_ffn`]):
+/// the hidden rows live in this thread's scratch between the two layers.
+fn ffn_rows(first: &QLinear, second: &QLinear, x: &[f32], out: &mut [MaybeUninit<f32>]) {
+    let len = x.len() / first.k.max(1) * first.n;
+    let mut hidden = SCRATCH.with_borrow_mut(|s| std::mem::take(&mut s.hidden));
+    if hidden.len() < len {
+        hidden.resize(len, 0.0);
+    }
+    let hidden_rows = &mut hidden[..len];
+    // SAFETY: f32 and MaybeUninit<f32> share their layout, and only
+    // initialized f32 values are written through the view.
+    let uninit = unsafe { &mut *(hidden_rows as *mut [f32] as *mut [MaybeUninit<f32>]) };
+    layer_rows(&[first], x, Epilogue::GeluErf, &mut [uninit]);
+    layer_rows(&[second], &hidden[..len], Epilogue::None, &mut [out]);
+    SCRATCH.with_borrow_mut(|s| s.hidden = hidden);
 }
 
 /// Every output row of a task: [`dequantize_row`], then the epilogue,
@@ -1188,25 +1229,33 @@ mod tests {
         }
     }
 
-    /// GELU applied as each row is dequantized gives what applying it to
-    /// the layer's output afterwards gives, to the bit.
+    /// The fused feed-forward block (GELU applied as each hidden row is
+    /// dequantized, the hidden rows requantized in cache) gives what the
+    /// two layers with GELU between them give, to the bit; rows span
+    /// several tasks.
     #[test]
-    fn the_gelu_epilogue_equals_gelu_after_the_layer() {
-        let (m, k, n) = (37, 64, 50);
-        let w = Tensor::from_vec(pseudo(n * k, 8), (n, k), &Device::Cpu).unwrap();
-        let b = Tensor::from_vec(pseudo(n, 9), n, &Device::Cpu).unwrap();
-        let x = Tensor::from_vec(pseudo(m * k, 10), (m, k), &Device::Cpu).unwrap();
-        let q = QLinear::new(&w, Some(&b)).unwrap();
-        let after = q.forward(&x).unwrap();
-        after.inplace_op1(&crate::GeluErf).unwrap();
-        let fused = q.forward_gelu(&x).unwrap();
-        let (after, fused): (Vec<Vec<f32>>, Vec<Vec<f32>>) =
-            (after.to_vec2().unwrap(), fused.to_vec2().unwrap());
-        assert_eq!(after, fused);
+    fn the_fused_feed_forward_equals_its_layers_one_by_one() {
+        let (m, k, n) = (150, 64, 96);
+        let layer = |n: usize, k: usize, seed: u32| {
+            let w = Tensor::from_vec(pseudo(n * k, seed), (n, k), &Device::Cpu).unwrap();
+            let b = Tensor::from_vec(pseudo(n, seed + 1), n, &Device::Cpu).unwrap();
+            QLinear::new(&w, Some(&b)).unwrap()
+        };
+        let (first, second) = (layer(n, k, 8), layer(k, n, 10));
+        let x = Tensor::from_vec(pseudo(m * k, 12), (2, m / 2, k), &Device::Cpu).unwrap();
+        let hidden = first.forward(&x).unwrap();
+        hidden.inplace_op1(&crate::GeluErf).unwrap();
+        let hidden_values = hidden.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         assert!(
-            fused.iter().flatten().any(|&v| v < 0.0),
+            hidden_values.iter().any(|&v| v < 0.0),
             "GELU keeps small negatives"
         );
+        let one_by_one = second.forward(&hidden).unwrap();
+        let fused = first.forward_ffn(&second, &x).unwrap();
+        assert_eq!(fused.dims(), one_by_one.dims());
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(flat(&fused), flat(&one_by_one));
+        assert!(second.forward_ffn(&first, &x).is_err(), "widths must chain");
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! i32 on AMX, AVX-512 VNNI, AVX-VNNI, AVX2 or a portable loop, see
 //! [`int8_kernel`]), multi-head self-[`attention`]
 //! fused from the projections to the context (in f32, or with bf16
-//! products on AMX tiles or with AVX512_BF16), element-wise [`math`]
-//! (exp, erf, in-place GELU), and the [`parallel`] loop that runs them on
+//! products on AMX tiles or with AVX512_BF16), the residual add fused with
+//! layer [`norm`]alisation, element-wise [`math`] (exp, erf, in-place
+//! GELU), and the [`parallel`] loop that runs them on
 //! candle's worker threads. Each kernel is written once as plain Rust the
 //! compiler can vectorize, compiled for AVX-512 and for AVX2 (chosen at
 //! run time) and for the baseline target, or with intrinsics (AMX as
@@ -41,6 +42,7 @@ pub mod attention;
 pub mod cpu;
 pub mod int8;
 pub mod math;
+pub mod norm;
 pub mod parallel;
 pub mod testing;
 
@@ -48,4 +50,5 @@ pub use attention::{attention, bf16_attention, bf16_available};
 pub use cpu::{features, Features, CPU_ENV};
 pub use int8::{int8_kernel, vnni_available, Int8Kernel, QLinear};
 pub use math::{erf, exp, gelu_erf_in_place, GeluErf};
+pub use norm::add_layer_norm;
 pub use parallel::{cpu_f32, for_each_chunk_mut};
