@@ -105,7 +105,8 @@ impl LayerNorm {
         })
     }
 
-    /// `LayerNorm(x + residual)`: on the CPU in f32, one fused pass.
+    /// `LayerNorm(x + residual)`: on the CPU in f32, both in one task per
+    /// block of rows ([`policylens_kernels::add_layer_norm`]).
     pub fn forward_residual(&self, x: &Tensor, residual: &Tensor, ops: Ops) -> Result<Tensor> {
         if !(own_kernels(x, ops) && own_kernels(residual, ops) && x.dims() == residual.dims()) {
             return self.forward(&(x + residual)?, ops);

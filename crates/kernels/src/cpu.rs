@@ -1,7 +1,7 @@
 //! What this CPU offers the kernels, detected once, and the switch that
 //! caps it: `POLICYLENS_CPU=avx2` makes every kernel (int8 products,
 //! attention, GELU, quantization) run as on a CPU with AVX2 and FMA but no
-//! AVX-512, AVX-VNNI or AMX (Zen 3, Skylake), and `avx2-vnni` as on one
+//! AVX-512, AVX-VNNI or AMX (Zen 3, Skylake client cores), and `avx2-vnni` as on one
 //! that adds AVX-VNNI (Alder Lake and later client cores), so one machine
 //! can measure what another would do. Every run-time choice of instructions in this crate reads
 //! [`features`], never the CPU directly.

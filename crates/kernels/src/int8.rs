@@ -1255,7 +1255,9 @@ mod tests {
         assert_eq!(fused.dims(), one_by_one.dims());
         let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         assert_eq!(flat(&fused), flat(&one_by_one));
-        assert!(second.forward_ffn(&first, &x).is_err(), "widths must chain");
+        let unchained = layer(k, n + 16, 14);
+        let err = first.forward_ffn(&unchained, &x).unwrap_err().to_string();
+        assert!(err.contains("feed-forward"), "widths must chain: {err}");
     }
 
     #[test]

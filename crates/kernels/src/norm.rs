@@ -13,7 +13,8 @@ const ROWS_PER_TASK: usize = 32;
 
 /// `LayerNorm(x + residual)` over rows of `weight.len()` values:
 /// `(y − mean(y)) / √(var(y) + eps) · weight + bias` for each row `y`,
-/// with the variance taken around the mean (two passes, as PyTorch does).
+/// with the variance summed around the mean once the mean is known (not
+/// as E[y²] − E[y]², which cancels on rows far from zero).
 pub fn add_layer_norm(
     x: &[f32],
     residual: &[f32],
