@@ -53,7 +53,8 @@ pub fn segment_html(html: &str) -> Segmented {
         }
     }
     let tables = data_tables(root, &dropped, &stats);
-    let mut walker = Walker::new(&tables);
+    let containers = container_items(root, &dropped, &stats);
+    let mut walker = Walker::new(&tables, &containers);
     walker.walk(root, &dropped);
     blocks.extend(walker.blocks);
     let blocks = documents::keep_privacy_documents(blocks);
@@ -515,6 +516,41 @@ fn title_heading_before(
     last.map(text_of).filter(|t| !t.is_empty())
 }
 
+/// A list item at least this long (characters of text) may be a
+/// container rather than an item: a few hundred words is a section.
+const CONTAINER_ITEM_CHARS: usize = 1000;
+
+/// List items under `root` that are containers, not items: sites build
+/// whole documents as lists of collapsible sections (`<li>` holding a bold
+/// header paragraph and the section's paragraphs). An item with at least
+/// two child blocks that hold text, and a section's length, is walked as
+/// a block, so its paragraphs are clauses and its bold header a heading,
+/// as they would be outside a list.
+fn container_items(
+    root: NodeRef<Node>,
+    dropped: &HashSet<NodeId>,
+    stats: &HashMap<NodeId, Stats>,
+) -> HashSet<NodeId> {
+    let text = |n: NodeRef<Node>| stats.get(&n.id()).map_or(0, |s| s.text);
+    root.descendants()
+        .filter(|n| element(*n).is_some_and(|e| matches!(e.name(), "li" | "dd")))
+        .filter(|n| !dropped.contains(&n.id()) && text(*n) >= CONTAINER_ITEM_CHARS)
+        .filter(|item| {
+            let blocks = item
+                .children()
+                .filter(|c| !dropped.contains(&c.id()) && text(*c) > 0)
+                .filter(|c| {
+                    element(*c).is_some_and(|e| {
+                        is_block(e.name()) && !matches!(e.name(), "ul" | "ol" | "dl")
+                    })
+                })
+                .count();
+            blocks >= 2
+        })
+        .map(|n| n.id())
+        .collect()
+}
+
 /// Which tables under `root` hold data (a row is a clause) rather than
 /// layout (cells are containers): no nested tables or headings, more than
 /// one column, no cell of page-like length.
@@ -639,6 +675,8 @@ enum Ctx {
 /// Walks the content element into blocks.
 struct Walker<'t> {
     tables: &'t HashSet<NodeId>,
+    /// List items walked as blocks ([`container_items`]).
+    containers: &'t HashSet<NodeId>,
     blocks: Vec<Block>,
     ctx: Vec<Ctx>,
     buf: String,
@@ -663,9 +701,10 @@ struct Walker<'t> {
 }
 
 impl<'t> Walker<'t> {
-    fn new(tables: &'t HashSet<NodeId>) -> Self {
+    fn new(tables: &'t HashSet<NodeId>, containers: &'t HashSet<NodeId>) -> Self {
         Walker {
             tables,
+            containers,
             blocks: Vec::new(),
             ctx: Vec::new(),
             buf: String::new(),
@@ -793,6 +832,7 @@ impl<'t> Walker<'t> {
             }
             "td" | "th" if structural == Some(Ctx::Row) => Ctx::Cell,
             "ul" | "ol" | "dl" => Ctx::List,
+            "li" | "dd" if self.containers.contains(&id) => Ctx::Block,
             "li" | "dd" => Ctx::Item(self.list_depth().max(1)),
             name if is_heading(name) => Ctx::Heading(name.as_bytes()[1] - b'0'),
             "p" | "div" | "section" | "blockquote" | "center" | "dt" | "address" | "pre"
@@ -1259,6 +1299,54 @@ mod tests {
         assert_eq!(seg.clauses.len(), 2, "{:?}", texts(&seg));
         assert_eq!(seg.clauses[1].text, "Second paragraph.");
         assert_eq!(seg.title.as_deref(), Some("Policy"));
+    }
+
+    /// A page built as a list of collapsible sections: each long item with
+    /// a bold header and paragraphs is walked as a section (its header a
+    /// heading, its paragraphs clauses), so the terms part can be told from
+    /// the privacy part; a list of short items stays a list.
+    #[test]
+    fn list_items_holding_sections_are_sections() {
+        let terms = "You agree to use the service lawfully and not to resell it. ".repeat(12);
+        let privacy = "We collect your email address when you register for an account. ".repeat(12);
+        let unit = |name: &str, body: &str| {
+            format!(
+                "<li class='unit collapsible'><div class='unit-title' style='cursor: pointer'><p><strong>{name}</strong></p></div>\
+                 <div><p>{body}</p><p>{body}</p></div></li>"
+            )
+        };
+        let html = format!(
+            "<h1>User Agreement &amp; Privacy Policy</h1><ul>{}{}</ul>\
+             <ul><li>Your name</li><li>Your email address</li></ul>",
+            unit("I. Terms of Use", &terms),
+            unit("II. Privacy Policy", &privacy)
+        );
+        let seg = segment_html(&html);
+        assert_offsets(&seg);
+        assert!(
+            seg.clauses.iter().all(|c| !c.text.contains("resell")),
+            "the terms section is left out: {:?}",
+            texts(&seg)
+        );
+        let register: Vec<_> = seg
+            .clauses
+            .iter()
+            .filter(|c| c.text.contains("register"))
+            .collect();
+        assert_eq!(
+            register.len(),
+            2,
+            "one clause per paragraph: {:?}",
+            texts(&seg)
+        );
+        assert!(register
+            .iter()
+            .all(|c| c.heading.last().map(String::as_str) == Some("II. Privacy Policy")));
+        assert!(
+            seg.clauses.iter().any(|c| c.text == "- Your name"),
+            "{:?}",
+            texts(&seg)
+        );
     }
 
     #[test]
