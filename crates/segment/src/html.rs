@@ -1127,6 +1127,30 @@ mod tests {
         );
     }
 
+    /// News sites set the policy beside a right rail of "Most Popular"
+    /// teasers, each a headline and a summary sentence that read as prose.
+    #[test]
+    fn a_right_rail_of_popular_stories_is_furniture() {
+        let policy = "We collect the information you give us when you subscribe. ".repeat(8);
+        let teaser = |n: u32| {
+            format!(
+                "<li class='most-popular-article'><a href='/a{n}'><h3>What the Governor's Tenure Has Done to Workers</h3></a>\
+                 <p class='dek'>As he prepares for a run, his labor legacy deserves inspection by everyone.</p></li>"
+            )
+        };
+        let html = format!(
+            "<div class='content'><h1>Privacy Policy</h1><p>{policy}</p><p>We keep it for a year.</p></div>\
+             <div class='right-rail'><div class='most-popular-container'><h2>Most Popular</h2><ul>{}{}{}</ul></div></div>",
+            teaser(1),
+            teaser(2),
+            teaser(3)
+        );
+        let seg = segment_html(&html);
+        assert!(!seg.text.contains("Governor"), "{:?}", texts(&seg));
+        assert!(!seg.text.contains("Most Popular"), "{:?}", texts(&seg));
+        assert_eq!(texts(&seg).last().copied(), Some("We keep it for a year."));
+    }
+
     #[test]
     fn furniture_is_dropped_and_structure_kept() {
         let seg = segment_html(PAGE);
