@@ -46,16 +46,28 @@ pub fn segment_html(html: &str) -> Segmented {
     let stats = measure(body, &dropped);
 
     let root = main_content(body, &stats, &dropped);
+    // The policy's title and introduction may sit beside the container of
+    // its sections: walked first, as the text's opening.
+    let parts: Vec<NodeRef<Node>> = intro_before(body, root, &stats, &dropped)
+        .into_iter()
+        .chain(std::iter::once(root))
+        .collect();
     let mut blocks = Vec::new();
     if root.id() != body.id() {
-        if let Some(h1) = title_heading_before(body, root, &dropped) {
+        if let Some(h1) = title_heading_before(body, &parts, &dropped) {
             blocks.push(Block::Heading { level: 1, text: h1 });
         }
     }
-    let tables = data_tables(root, &dropped, &stats);
-    let containers = container_items(root, &dropped, &stats);
+    let mut tables = HashSet::new();
+    let mut containers = HashSet::new();
+    for part in &parts {
+        tables.extend(data_tables(*part, &dropped, &stats));
+        containers.extend(container_items(*part, &dropped, &stats));
+    }
     let mut walker = Walker::new(&tables, &containers);
-    walker.walk(root, &dropped);
+    for part in &parts {
+        walker.walk(*part, &dropped);
+    }
     blocks.extend(walker.blocks);
     let blocks = documents::keep_privacy_documents(blocks);
 
@@ -486,16 +498,51 @@ fn is_container(el: &Element) -> bool {
     )
 }
 
-/// The last `<h1>` before the content element, when the content holds none:
-/// pages often set the policy's title above the container of its text.
+/// An introduction is at least this much prose (characters not in links).
+const INTRO_MIN_PROSE: usize = 300;
+
+/// The block of prose right before the content element, or before one of
+/// its ancestors, when it introduces the policy: [`main_content`] steps
+/// into the child that holds most of the text, and pages often set the
+/// title, date and opening paragraphs in a sibling above the container of
+/// the sections. Taken only when it is the nearest sibling with text, is
+/// prose rather than links, and names privacy.
+fn intro_before<'a>(
+    body: NodeRef<'a, Node>,
+    root: NodeRef<'a, Node>,
+    stats: &HashMap<NodeId, Stats>,
+    dropped: &HashSet<NodeId>,
+) -> Option<NodeRef<'a, Node>> {
+    let has_text = |n: &NodeRef<Node>| {
+        !dropped.contains(&n.id()) && stats.get(&n.id()).is_some_and(|s| s.text > 0)
+    };
+    let mut node = root;
+    while node.id() != body.id() {
+        if let Some(sibling) = node.prev_siblings().find(has_text) {
+            let s = stats.get(&sibling.id()).copied().unwrap_or_default();
+            let intro = element(sibling).is_some_and(is_container)
+                && s.prose() >= INTRO_MIN_PROSE
+                && s.prose() * 5 >= s.text * 4
+                && text_of(sibling).to_lowercase().contains("privacy");
+            return intro.then_some(sibling);
+        }
+        node = node.parent()?;
+    }
+    None
+}
+
+/// The last `<h1>` before the content's first part, when no part holds
+/// one: pages often set the policy's title above the container of its text.
 fn title_heading_before(
     body: NodeRef<Node>,
-    root: NodeRef<Node>,
+    parts: &[NodeRef<Node>],
     dropped: &HashSet<NodeId>,
 ) -> Option<String> {
-    let has_h1 = root
-        .descendants()
-        .any(|d| element(d).is_some_and(|e| e.name() == "h1"));
+    let has_h1 = parts.iter().any(|p| {
+        p.descendants()
+            .any(|d| element(d).is_some_and(|e| e.name() == "h1"))
+    });
+    let root = *parts.first()?;
     if has_h1 {
         return None;
     }
@@ -1125,6 +1172,44 @@ mod tests {
                 "We never sell it to anyone."
             ]
         );
+    }
+
+    /// The title and opening paragraph in a block beside the container
+    /// that holds most of the text are the policy's opening, not left
+    /// behind when the walk steps into that container; a sidebar of links
+    /// there is not taken.
+    #[test]
+    fn an_introduction_beside_the_sections_is_kept() {
+        let section = |h: &str| {
+            format!(
+                "<h2>{h}</h2><p>{}</p>",
+                "We describe this practice of ours in detail here. ".repeat(30)
+            )
+        };
+        let html = format!(
+            "<div id='primary'>\
+             <div class='intro'><span>Privacy Policy - Your Privacy Rights</span> <span>Last revised: January 7, 2014</span>\
+             <p>Acme respects your privacy. When you use our sites and apps we collect information about you and use it \
+             as this Privacy Policy explains, together with how other companies may use it and how to reach us.</p>\
+             <p>If we make any material changes to our privacy practices, we will post a revised policy on this page.</p></div>\
+             <div class='sections'>{}{}{}</div></div>\
+             <div class='links'><a href='/a'>Home</a> <a href='/b'>Word of the day</a></div>",
+            section("Information we collect"),
+            section("How we use it"),
+            section("Your choices")
+        );
+        let seg = segment_html(&html);
+        assert_offsets(&seg);
+        let texts = texts(&seg);
+        assert!(
+            texts[0].starts_with("Privacy Policy - Your Privacy Rights"),
+            "{texts:?}"
+        );
+        assert!(
+            texts[1].starts_with("Acme respects your privacy."),
+            "{texts:?}"
+        );
+        assert!(!seg.text.contains("Word of the day"), "{texts:?}");
     }
 
     /// News sites set the policy beside a right rail of "Most Popular"
