@@ -9,6 +9,8 @@ use policylens_core::Segmented;
 const LYNX_NESTED_INDENT: usize = 6;
 /// A heading line is at most this many words.
 const MAX_HEADING_WORDS: usize = 12;
+/// A capitals line inside a group of lines is a heading only this short.
+const CAPS_HEADING_WORDS: usize = 8;
 
 /// Cuts plain text into clauses.
 ///
@@ -88,8 +90,46 @@ fn paragraphs(text: &str) -> Vec<Vec<&str>> {
             }
         }
         if start < para.len() {
-            out.push(para[start..].to_vec());
+            out.extend(split_at_caps_headings(&para[start..]));
         }
+    }
+    out
+}
+
+/// A group of lines cut where a capitals heading line opens a run of
+/// lines of prose (`INFORMATION COLLECTED` right above its first sentence,
+/// as dumps of pages that set headings in capitals print them, with no
+/// blank line between): the heading becomes a paragraph of its own. Lines
+/// of a paragraph set all in capitals (a disclaimer) do not cut it.
+fn split_at_caps_headings<'a>(para: &[&'a str]) -> Vec<Vec<&'a str>> {
+    let caps = |line: &str| {
+        let letters: Vec<char> = line.chars().filter(|c| c.is_alphabetic()).collect();
+        letters.len() >= 2 && letters.iter().all(|c| !c.is_lowercase())
+    };
+    let heading = |i: usize| {
+        let t = para[i].trim();
+        i + 1 < para.len()
+            && caps(t)
+            && !caps(para[i + 1])
+            && para[i + 1].split_whitespace().count() >= CAPS_HEADING_WORDS
+            && (i == 0 || !caps(para[i - 1]))
+            && t.split_whitespace().count() <= CAPS_HEADING_WORDS
+            && !t.contains(',')
+            && heading_of(&[t]).is_some()
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..para.len() {
+        if heading(i) {
+            if i > start {
+                out.push(para[start..i].to_vec());
+            }
+            out.push(vec![para[i]]);
+            start = i + 1;
+        }
+    }
+    if start < para.len() {
+        out.push(para[start..].to_vec());
     }
     out
 }
@@ -389,6 +429,46 @@ at any time.
                 "ACME PRIVACY POLICY > 1. INFORMATION WE COLLECT > Cookies and Similar Technologies",
                 "ACME PRIVACY POLICY > 2. YOUR RIGHTS",
             ]
+        );
+    }
+
+    /// A dump of a page that sets its headings in capitals prints each
+    /// right above its first line of text: the heading still cuts the text
+    /// into sections, so the terms part is told from the privacy part; a
+    /// disclaimer set all in capitals stays one paragraph.
+    #[test]
+    fn capitals_headings_above_their_text_are_headings() {
+        let prose =
+            "We describe here how we collect and use the information you give us on our sites.";
+        let terms = "You agree to use the sites only for lawful purposes and in the ways these terms describe.\n";
+        let text = format!(
+            "Privacy Policy\n\nPRIVACY POLICY\nThis policy describes the privacy practices of Acme and its affiliates on the Acme sites.\n\
+             {prose}\n{prose}\nINFORMATION COLLECTED\n{prose}\n{prose}\n{prose}\n{prose}\n{prose}\n{prose}\n{prose}\n{prose}\n\
+             TERMS OF USE\nThe Acme sites contain material that is protected by copyright and other laws here.\n\
+             You may not copy or distribute any material from the sites except as these terms allow.\n\
+             {terms}{terms}{terms}{terms}{terms}\
+             DISCLAIMERS\nACME DISCLAIMS ALL WARRANTIES, EXPRESS OR IMPLIED, INCLUDING, BUT NOT\n\
+             LIMITED TO IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PURPOSE\n\
+             TO THE FULLEST EXTENT THE LAW ALLOWS.\n"
+        );
+        let seg = segment_text(&text);
+        assert_offsets(&seg);
+        let paths: Vec<_> = seg.clauses.iter().map(|c| c.heading_path()).collect();
+        assert!(
+            paths.iter().any(|p| p.ends_with("INFORMATION COLLECTED")),
+            "{paths:?}"
+        );
+        assert!(
+            seg.clauses
+                .iter()
+                .all(|c| !c.text.contains("copyright") && !c.text.contains("DISCLAIMS")),
+            "the terms part is left out: {:?}",
+            seg.clauses.iter().map(|c| &c.text).collect::<Vec<_>>()
+        );
+        let caps = "ACME DISCLAIMS ALL\nLIMITED TO IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PURPOSE\nTO THE FULLEST EXTENT.";
+        assert_eq!(
+            split_at_caps_headings(&caps.lines().collect::<Vec<_>>()).len(),
+            1
         );
     }
 
