@@ -31,7 +31,7 @@ use policylens_core::english_share;
 /// Items of a menu are at most this many words.
 const MENU_ITEM_WORDS: usize = 4;
 /// A menu is a run of at least this many short items.
-const MENU_MIN_ITEMS: usize = 3;
+pub(crate) const MENU_MIN_ITEMS: usize = 3;
 /// Headings and label lines kept above the first prose paragraph (a title,
 /// a section, "Last updated: …").
 const LEADING_BLOCKS: usize = 3;
@@ -556,7 +556,7 @@ fn trailing_list(tail: &[Block]) -> usize {
 }
 
 /// Text short and bare enough to be a menu entry (`Home`, `About Us`).
-fn is_short_item(text: &str) -> bool {
+pub(crate) fn is_short_item(text: &str) -> bool {
     text.split_whitespace().count() <= MENU_ITEM_WORDS
         && !text.ends_with(['.', ':', ';', ',', '?'])
         && !text.contains('@')

@@ -296,6 +296,26 @@ fn is_bullet(line: &str) -> Option<(usize, &str)> {
 
 /// Pushes a paragraph's blocks: its prose lines joined, and its list items.
 fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
+    // Entries printed one per line (a dump's footer links, or a list of
+    // data categories under its lead-in): a list, not one run-on
+    // paragraph, so that menus are told from introduced lists as bulleted
+    // ones are. Lines with digits (an address) stay a paragraph.
+    if para.len() >= chrome::MENU_MIN_ITEMS
+        && para.iter().all(|l| {
+            is_bullet(l).is_none()
+                && chrome::is_short_item(l.trim())
+                && !l.contains(|c: char| c.is_ascii_digit())
+        })
+    {
+        for line in para {
+            push_visible(
+                |text| Block::ListItem { depth: 1, text },
+                &normalize(line),
+                blocks,
+            );
+        }
+        return;
+    }
     let mut prose = String::new();
     let mut items: Vec<(usize, String)> = Vec::new();
     for line in para {
@@ -470,6 +490,31 @@ at any time.
             split_at_caps_headings(&caps.lines().collect::<Vec<_>>()).len(),
             1
         );
+    }
+
+    /// Entries printed one per line are a list: a footer's links go as a
+    /// menu, a list under its lead-in stays with it, and an address (its
+    /// lines carry digits) stays a paragraph.
+    #[test]
+    fn entries_one_per_line_are_a_list() {
+        let prose = "We collect the information you give us when you subscribe to our newsletter.";
+        let text = format!(
+            "Privacy Policy\n\n{prose}\n\nWe may collect the following:\n\nYour name\nYour email address\nYour device type\n\n\
+             {prose} Write to us at:\n\nAcme Inc\n1 Main Street\nSpringfield IL 62701\n\n{prose}\n\n\
+             Privacy Policy\nTerms of Use\nAbout Us\nContact Us/Feedback\nAdvertise\n"
+        );
+        let seg = segment_text(&text);
+        assert_offsets(&seg);
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert!(
+            texts.contains(&"We may collect the following:\n- Your name\n- Your email address\n- Your device type"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("Springfield IL 62701")),
+            "{texts:?}"
+        );
+        assert!(!seg.text.contains("Advertise"), "{texts:?}");
     }
 
     #[test]
