@@ -12,8 +12,11 @@
 //! URLs, `[ ]` form fields, a copyright line, "Back to top of page") and
 //! strips lynx's `[12]` link markers, counting them. [`trim_to_content`]
 //! then keeps the stretch of blocks from the first English prose paragraph
-//! (with the title and date lines right above it) to the last (with the
-//! list it leads in and a contact or date line below), and drops banners
+//! that names the policy's matter (privacy, information, cookies, users,
+//! sites, …; with the opening that speaks to the reader, the title and date
+//! lines right above it) to the last (with the list it leads in and the
+//! contact, address or date lines below); teasers, comments and paywall
+//! prompts around a policy are prose about other things. It drops banners
 //! (a notice with buttons after its last sentence), markup or script let
 //! through as text, and menu-like runs of short items that no lead-in
 //! introduces. Text in another language has no English prose to anchor on
@@ -41,8 +44,6 @@ const DOCUMENT_ENGLISH_SHARE: f64 = 0.1;
 /// Prose has at least this share of English function words (running English
 /// about two in five; menus, headline lists and leftover markup almost none).
 const PROSE_ENGLISH_SHARE: f64 = 0.15;
-/// Date or address lines kept below the last prose paragraph.
-const TRAILING_LINES: usize = 2;
 
 /// A short line that labels or dates what follows, not a menu entry or a
 /// list's lead-in.
@@ -427,12 +428,54 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         }
         _ => false,
     };
+    // The policy ends with prose about its matter; teasers, comments and
+    // subscription prompts below it tell of other things.
+    let policy_prose = |b: &Block| {
+        prose(b)
+            && matches!(b, Block::Paragraph(t) | Block::ListItem { text: t, .. } if speaks_as_policy(t))
+    };
+    // ...when the page is mostly about it: a page of terms or guidelines
+    // in its own words is anchored on any prose.
+    let prose_words = |keep: &dyn Fn(&Block) -> bool| -> usize {
+        blocks
+            .iter()
+            .filter(|b| keep(b))
+            .map(|b| match b {
+                Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
+                    t.split_whitespace().count()
+                }
+                _ => 0,
+            })
+            .sum()
+    };
+    let about_policy =
+        prose_words(&policy_prose) as f64 >= POLICY_PROSE_SHARE * prose_words(&prose) as f64;
+    let anchor = |b: &Block| {
+        if about_policy {
+            policy_prose(b)
+        } else {
+            prose(b)
+        }
+    };
     let (Some(first), Some(last)) = (
-        blocks.iter().position(prose),
-        blocks.iter().rposition(prose),
+        blocks.iter().position(anchor),
+        blocks.iter().rposition(anchor),
     ) else {
         return blocks;
     };
+    // Its opening may speak to the reader before it names its matter
+    // ("Northwind explains here what we collect", "Information you give
+    // us: …"), with its headings between.
+    let first = (0..first)
+        .rev()
+        .take_while(|&i| match &blocks[i] {
+            Block::Heading { .. } | Block::ListItem { .. } => true,
+            Block::Paragraph(t) => addresses_reader(t) && (prose(&blocks[i]) || t.ends_with(':')),
+            _ => false,
+        })
+        .filter(|&i| matches!(&blocks[i], Block::Paragraph(_)))
+        .last()
+        .unwrap_or(first);
     // Above the first prose: its title and headings, a date line.
     let start = (0..first)
         .rev()
@@ -446,15 +489,29 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         .unwrap_or(first);
     // Below the last: its list when it leads one in, then a contact line
     // ("… contact us at x@y.com") or a date or address line.
+    // Prose that goes on speaking to the reader in the policy's voice
+    // ("Note that this prevents …, but you will …") is still the policy;
+    // a teaser quoting someone ("“We have not…,” he said") is not.
+    let last = last
+        + blocks[last + 1..]
+            .iter()
+            .take_while(|b| match b {
+                Block::Heading { .. } => true,
+                Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
+                    let speaks = addresses_reader(t) || speaks_as_policy(t) || t.contains('@');
+                    let sentence =
+                        prose(b) || t.ends_with(':') || matches!(b, Block::ListItem { .. });
+                    speaks && sentence && !quotes_someone(t)
+                }
+                _ => false,
+            })
+            .enumerate()
+            .filter(|(_, b)| !matches!(b, Block::Heading { .. }))
+            .map(|(i, _)| i + 1)
+            .last()
+            .unwrap_or(0);
     let list = trailing_list(&blocks[last..]);
-    let lines = blocks[last + 1 + list..]
-        .iter()
-        .take(TRAILING_LINES)
-        .take_while(|b| {
-            matches!(b, Block::Paragraph(t) if t.contains('@')
-                || (is_label_line(t) && t.contains(|c: char| c.is_ascii_digit())))
-        })
-        .count();
+    let lines = trailing_lines(&blocks[last + 1 + list..]);
     let end = last + 1 + list + lines;
     let menus = menu_runs(&blocks[start..end]);
     blocks
@@ -465,6 +522,98 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         .filter(|(i, _)| !menus.contains(&(i - start)))
         .map(|(_, b)| b)
         .collect()
+}
+
+/// How many blocks below the policy's last prose (and its list) still
+/// belong to it: prose on how to reach its author ("You may also write
+/// to us …"), a contact or address line ("… privacy@x.com",
+/// "111 East 14th Street, New York"), a date line, and headings above them
+/// ("Questions", "Contact us"); up to the first block that is none of these.
+fn trailing_lines(tail: &[Block]) -> usize {
+    let closing = |b: &Block| match b {
+        Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
+            let prose = boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE;
+            t.contains('@')
+                || (is_label_line(t) && t.contains(|c: char| c.is_ascii_digit()))
+                || (prose && (asks_to_write(t) || t.contains(|c: char| c.is_ascii_digit())))
+        }
+        _ => false,
+    };
+    let mut kept = 0;
+    for (i, b) in tail.iter().enumerate() {
+        if closing(b) {
+            kept = i + 1;
+        } else if !matches!(b, Block::Heading { .. }) {
+            break;
+        }
+    }
+    kept
+}
+
+/// Prose that tells the reader how to reach the policy's author
+/// ("If you have questions, please contact us", "write to us").
+fn asks_to_write(t: &str) -> bool {
+    t.split(|c: char| !c.is_alphabetic()).any(|w| {
+        [
+            "contact",
+            "write",
+            "questions",
+            "address",
+            "mail",
+            "call",
+            "phone",
+        ]
+        .iter()
+        .any(|p| w.eq_ignore_ascii_case(p))
+    })
+}
+
+/// The policy's parties named as a policy names them: `we`, `us`, `you`.
+fn addresses_reader(t: &str) -> bool {
+    t.split(|c: char| !c.is_alphabetic()).any(|w| {
+        ["we", "us", "our", "you", "your"]
+            .iter()
+            .any(|p| w.eq_ignore_ascii_case(p))
+    })
+}
+
+/// Text that quotes someone (a news story's `“…,” he said`).
+fn quotes_someone(t: &str) -> bool {
+    t.contains(['“', '”', '"'])
+}
+
+/// A page is anchored on prose about a policy's matter when at least this
+/// share of its prose words are in such paragraphs.
+const POLICY_PROSE_SHARE: f64 = 0.6;
+
+/// Words a policy's sentences use and a page's teasers, headlines and
+/// comments seldom do: the parties of the policy (`we`, `you`) and what it
+/// is about.
+const POLICY_WORDS: &[&str] = &[
+    "privacy",
+    "personal",
+    "information",
+    "data",
+    "cookie",
+    "cookies",
+    "policy",
+    "consent",
+    "site",
+    "sites",
+    "website",
+    "websites",
+    "user",
+    "users",
+    "email",
+    "terms",
+    "agreement",
+];
+
+/// Prose that speaks as a policy does, to its reader or of its matter
+/// (a news teaser below the policy tells a story in the third person).
+fn speaks_as_policy(t: &str) -> bool {
+    t.split(|c: char| !c.is_alphabetic())
+        .any(|w| POLICY_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p)))
 }
 
 /// A banner as a dump shows it: a short notice whose buttons trail its
@@ -749,6 +898,75 @@ mod tests {
                 "Acme Inc., 1 Main St, 94000 Springfield",
             ]
         );
+    }
+
+    /// The policy ends with prose about its matter: teasers below it are
+    /// prose too, but tell other stories (and quote people saying "we").
+    /// Its opening may speak to the reader before it names its matter, and
+    /// a heading and address lines on how to reach its author close it.
+    #[test]
+    fn teasers_below_the_policy_go_and_its_opening_and_contact_lines_stay() {
+        let blocks = vec![
+            para("The council voted on the new stadium late on Tuesday, after a long and heated debate in the hall."),
+            heading("Privacy Policy"),
+            para("Northwind (\"we\") explains here what we collect when you shop with us."),
+            heading("What we keep"),
+            para("We keep your order details, and the information you give us, for six years."),
+            para("We share your personal data with the carrier that delivers your order, and no one else."),
+            para("Our cookies remember your basket; you can block them in your browser at any time."),
+            para("We collect your name, your postal and email address, and the items you order, when you place an order on our site."),
+            para("We use this information to deliver your order, to answer your questions and to keep the accounts the law asks us to keep."),
+            para("We protect the personal data we hold with encryption, and only the staff who handle your order can read it."),
+            para("Children under 13 may not use our site, and we do not knowingly collect information from them."),
+            heading("Questions"),
+            para("You may also write to us at the address below, and we will answer."),
+            para("Northwind Ltd, 111 East 14th Street, Suite 108, New York, NY 10003"),
+            heading("Most Popular"),
+            para("As he prepares for a run, the governor's legacy deserves a closer look."),
+            para("\"We have not defeated the idea,\" he said on a visit to the border."),
+        ];
+        let kept: Vec<String> = trim_to_content(blocks)
+            .into_iter()
+            .map(|b| match b {
+                Block::Paragraph(t)
+                | Block::ListItem { text: t, .. }
+                | Block::Heading { text: t, .. }
+                | Block::TableRow(t) => t,
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "Privacy Policy",
+                "Northwind (\"we\") explains here what we collect when you shop with us.",
+                "What we keep",
+                "We keep your order details, and the information you give us, for six years.",
+                "We share your personal data with the carrier that delivers your order, and no one else.",
+                "Our cookies remember your basket; you can block them in your browser at any time.",
+                "We collect your name, your postal and email address, and the items you order, when you place an order on our site.",
+                "We use this information to deliver your order, to answer your questions and to keep the accounts the law asks us to keep.",
+                "We protect the personal data we hold with encryption, and only the staff who handle your order can read it.",
+                "Children under 13 may not use our site, and we do not knowingly collect information from them.",
+                "Questions",
+                "You may also write to us at the address below, and we will answer.",
+                "Northwind Ltd, 111 East 14th Street, Suite 108, New York, NY 10003",
+            ]
+        );
+    }
+
+    /// A page of rules in its own words (community guidelines, terms) is
+    /// anchored on any prose: its opening and closing are kept though they
+    /// name no policy matter.
+    #[test]
+    fn a_page_about_something_else_keeps_its_opening_and_closing_prose() {
+        let blocks = vec![
+            para("This is a fun place where anyone is welcome to discover entertaining pictures."),
+            para("These rules apply to all posts, comments and messages; moderators enforce them."),
+            para("Please report any post that breaks these rules; moderators may block the user who made it."),
+            para("Nude images shared with an educational context may be fine here, within limits."),
+            para("Thank you for helping to keep this community a friendly place for everyone."),
+        ];
+        assert_eq!(trim_to_content(blocks.clone()), blocks);
     }
 
     #[test]
