@@ -13,6 +13,14 @@ passes disagree on.
 pass_b.jsonl and adjudication.jsonl (the raw records), and agreement.json
 (Cohen's kappa per label before adjudication, and how often each pass agreed
 with the adjudicated label).
+
+    python scripts/modern/annotations.py revise WORK datasets/modern NAME
+
+A guideline revision re-reads some clauses in full: WORK/sample.jsonl holds
+those clauses, WORK/ann/A, B and C the new passes and their adjudication, as
+above. `revise` replaces those clauses' labels in clauses.jsonl, keeps the
+records under annotations/NAME/, and adds NAME's agreement (kappa over the
+re-read clauses) and the label counts it changed to agreement.json.
 """
 
 import json
@@ -121,11 +129,70 @@ def assemble(work: Path, dest: Path):
     print(json.dumps(report, indent=1))
 
 
+def adjudicated(work: Path):
+    """The re-read clauses, both passes and the final label set of each."""
+    sample, a, b = load(work)
+    c = read_pass(work / "ann/C") if (work / "ann/C").is_dir() else {}
+    disputed = [i for i in sample if a[i] != b[i]]
+    missing = [i for i in disputed if i not in c]
+    if missing:
+        raise SystemExit(f"adjudication lacks {len(missing)} disputed clauses, e.g. {missing[:5]}")
+    return sample, a, b, {i: c[i] for i in disputed}
+
+
+def revise(work: Path, dest: Path, name: str):
+    sample, a, b, c = adjudicated(work)
+    rows = read_jsonl(dest / "clauses.jsonl")
+    unknown = set(sample) - {r["id"] for r in rows}
+    if unknown:
+        raise SystemExit(f"{len(unknown)} re-read clauses are not in the dataset, e.g. {sorted(unknown)[:5]}")
+    before = {r["id"]: r["labels"] for r in rows}
+    for r in rows:
+        if r["id"] in sample:
+            r["labels"] = c.get(r["id"], a[r["id"]])
+    with open(dest / "clauses.jsonl", "w") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    folder = dest / "annotations" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, p in (("pass_a", a), ("pass_b", b), ("adjudication", c)):
+        with open(folder / f"{file}.jsonl", "w") as f:
+            for i in sample:
+                if i in p:
+                    f.write(json.dumps({"id": i, "labels": p[i]}) + "\n")
+
+    ids = list(sample)
+    after = {r["id"]: r["labels"] for r in rows}
+    report = json.loads((dest / "agreement.json").read_text())
+    revision = {"clauses": len(ids), "disputed": len(c),
+                "exact_set_agreement": round(sum(a[i] == b[i] for i in ids) / len(ids), 4),
+                "changed": sum(before[i] != after[i] for i in ids), "per_label": {}}
+    for label in LABELS:
+        va = [label in a[i] for i in ids]
+        vb = [label in b[i] for i in ids]
+        revision["per_label"][label] = {
+            "kappa": round(cohen_kappa(va, vb), 3) if any(va) or any(vb) else None,
+            "before": sum(label in before[i] for i in ids),
+            "after": sum(label in after[i] for i in ids),
+        }
+        report["per_label"][label]["final"] = sum(label in after[i] for i in after)
+        report["per_label"][label]["final_by_split"] = {
+            s: sum(label in r["labels"] for r in rows if r["split"] == s)
+            for s in ("train", "validation", "test")}
+    report["no_label"] = sum(not v for v in after.values())
+    report.setdefault("revisions", {})[name] = revision
+    with open(dest / "agreement.json", "w") as f:
+        json.dump(report, f, indent=1)
+    print(json.dumps(revision, indent=1))
+
+
 if __name__ == "__main__":
     cmd, work = sys.argv[1], Path(sys.argv[2])
     if cmd == "disagreements":
         disagreements(work)
     elif cmd == "assemble":
         assemble(work, Path(sys.argv[3]))
+    elif cmd == "revise":
+        revise(work, Path(sys.argv[3]), sys.argv[4])
     else:
         raise SystemExit(__doc__)
