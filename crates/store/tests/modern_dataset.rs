@@ -80,13 +80,19 @@ fn no_policy_or_provider_is_in_two_splits() {
     }
 }
 
-#[test]
-fn labels_are_pass_a_where_the_passes_agree_and_the_adjudication_elsewhere() {
-    let dir = modern();
-    let by_id = |file: &str| -> BTreeMap<String, Vec<String>> {
-        jsonl(&dir.join("annotations").join(file))
+/// The final label set of each clause by the adjudication rule: pass A's
+/// where the two passes agree, the third read's where they differ.
+fn adjudicated(
+    dir: &Path,
+    ids: impl Iterator<Item = String>,
+) -> (BTreeMap<String, BTreeSet<String>>, usize) {
+    let by_id = |file: &str| -> BTreeMap<String, BTreeSet<String>> {
+        jsonl(&dir.join(file))
             .iter()
-            .map(|v| (v["id"].as_str().unwrap().to_string(), label_list(v)))
+            .map(|v| {
+                let id = v["id"].as_str().unwrap().to_string();
+                (id, label_list(v).into_iter().collect())
+            })
             .collect()
     };
     let (a, b, c) = (
@@ -94,25 +100,48 @@ fn labels_are_pass_a_where_the_passes_agree_and_the_adjudication_elsewhere() {
         by_id("pass_b.jsonl"),
         by_id("adjudication.jsonl"),
     );
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let want = if a[&id] == b[&id] {
+            assert!(!c.contains_key(&id), "{id}: adjudicated without a dispute");
+            a[&id].clone()
+        } else {
+            c[&id].clone()
+        };
+        out.insert(id, want);
+    }
+    assert_eq!(a.len(), b.len());
+    (out, c.len())
+}
+
+#[test]
+fn labels_are_pass_a_where_the_passes_agree_and_the_adjudication_elsewhere() {
+    let dir = modern();
     let rows = jsonl(&dir.join("clauses.jsonl"));
-    assert_eq!(a.len(), rows.len());
-    assert_eq!(b.len(), rows.len());
-    let mut disputed = 0;
+    let ids = || rows.iter().map(|r| r["id"].as_str().unwrap().to_string());
+    let (first, disputed) = adjudicated(&dir.join("annotations"), ids());
+    assert_eq!(first.len(), rows.len());
+    // Revision 2 re-read some clauses in full: their labels are its own.
+    let revision = dir.join("annotations/revision2");
+    let reread: Vec<String> = jsonl(&revision.join("pass_a.jsonl"))
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    let (second, disputed_again) = adjudicated(&revision, reread.iter().cloned());
     for r in &rows {
         let id = r["id"].as_str().unwrap();
-        let sorted = |v: &Vec<String>| v.iter().cloned().collect::<BTreeSet<_>>();
-        let want = if sorted(&a[id]) == sorted(&b[id]) {
-            assert!(!c.contains_key(id), "{id}: adjudicated without a dispute");
-            sorted(&a[id])
-        } else {
-            disputed += 1;
-            sorted(&c[id])
-        };
-        assert_eq!(sorted(&label_list(r)), want, "{id}");
+        let want = second.get(id).unwrap_or(&first[id]);
+        let got: BTreeSet<String> = label_list(r).into_iter().collect();
+        assert_eq!(&got, want, "{id}");
     }
-    assert_eq!(disputed, c.len());
     let agreement: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("agreement.json")).unwrap())
             .unwrap();
     assert_eq!(agreement["disputed"].as_u64().unwrap() as usize, disputed);
+    let revised = &agreement["revisions"]["revision2"];
+    assert_eq!(revised["clauses"].as_u64().unwrap() as usize, reread.len());
+    assert_eq!(
+        revised["disputed"].as_u64().unwrap() as usize,
+        disputed_again
+    );
 }
