@@ -469,8 +469,13 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
     let first = (0..first)
         .rev()
         .take_while(|&i| match &blocks[i] {
-            Block::Heading { .. } | Block::ListItem { .. } => true,
-            Block::Paragraph(t) => addresses_reader(t) && (prose(&blocks[i]) || t.ends_with(':')),
+            Block::Heading { .. } => true,
+            Block::ListItem { text: t, .. } => addresses_reader(t) || policy_words(t) >= 1,
+            Block::Paragraph(t) => {
+                (addresses_reader(t) || policy_words(t) >= 1)
+                    && (prose(&blocks[i]) || t.ends_with(':'))
+                    && !quotes_someone(t)
+            }
             _ => false,
         })
         .filter(|&i| matches!(&blocks[i], Block::Paragraph(_)))
@@ -498,9 +503,11 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
             .take_while(|b| match b {
                 Block::Heading { .. } => true,
                 Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
-                    let speaks = addresses_reader(t) || speaks_as_policy(t) || t.contains('@');
-                    let sentence =
-                        prose(b) || t.ends_with(':') || matches!(b, Block::ListItem { .. });
+                    let speaks = addresses_reader(t) || policy_words(t) >= 1 || t.contains('@');
+                    let sentence = prose(b)
+                        || speaks_as_policy(t)
+                        || t.ends_with(':')
+                        || matches!(b, Block::ListItem { .. });
                     speaks && sentence && !quotes_someone(t)
                 }
                 _ => false,
@@ -577,9 +584,15 @@ fn addresses_reader(t: &str) -> bool {
     })
 }
 
-/// Text that quotes someone (a news story's `“…,” he said`).
+/// Text that quotes someone: a quotation of at least three words (a
+/// news story's `“We have not defeated the idea,” he said`), not a
+/// defined term (`Northwind ("we")`).
 fn quotes_someone(t: &str) -> bool {
-    t.contains(['“', '”', '"'])
+    let mut parts = t.split(['“', '”', '"']);
+    parts.next();
+    parts
+        .step_by(2)
+        .any(|quoted| quoted.split_whitespace().count() >= 3)
 }
 
 /// A page is anchored on prose about a policy's matter when at least this
@@ -612,8 +625,14 @@ const POLICY_WORDS: &[&str] = &[
 /// Prose that speaks as a policy does, to its reader or of its matter
 /// (a news teaser below the policy tells a story in the third person).
 fn speaks_as_policy(t: &str) -> bool {
+    policy_words(t) >= 2
+}
+
+/// How many of [`POLICY_WORDS`] `t` uses.
+fn policy_words(t: &str) -> usize {
     t.split(|c: char| !c.is_alphabetic())
-        .any(|w| POLICY_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p)))
+        .filter(|w| POLICY_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p)))
+        .count()
 }
 
 /// A banner as a dump shows it: a short notice whose buttons trail its
@@ -911,11 +930,11 @@ mod tests {
             heading("Privacy Policy"),
             para("Northwind (\"we\") explains here what we collect when you shop with us."),
             heading("What we keep"),
-            para("We keep your order details, and the information you give us, for six years."),
+            para("We keep your order details, and the personal information you give us, for six years."),
             para("We share your personal data with the carrier that delivers your order, and no one else."),
-            para("Our cookies remember your basket; you can block them in your browser at any time."),
+            para("Our cookies remember your basket on our site; you can block cookies in your browser."),
             para("We collect your name, your postal and email address, and the items you order, when you place an order on our site."),
-            para("We use this information to deliver your order, to answer your questions and to keep the accounts the law asks us to keep."),
+            para("We use this information and data to deliver your order, to answer your questions and to keep the accounts the law asks us to keep."),
             para("We protect the personal data we hold with encryption, and only the staff who handle your order can read it."),
             para("Children under 13 may not use our site, and we do not knowingly collect information from them."),
             heading("Questions"),
@@ -940,11 +959,11 @@ mod tests {
                 "Privacy Policy",
                 "Northwind (\"we\") explains here what we collect when you shop with us.",
                 "What we keep",
-                "We keep your order details, and the information you give us, for six years.",
+                "We keep your order details, and the personal information you give us, for six years.",
                 "We share your personal data with the carrier that delivers your order, and no one else.",
-                "Our cookies remember your basket; you can block them in your browser at any time.",
+                "Our cookies remember your basket on our site; you can block cookies in your browser.",
                 "We collect your name, your postal and email address, and the items you order, when you place an order on our site.",
-                "We use this information to deliver your order, to answer your questions and to keep the accounts the law asks us to keep.",
+                "We use this information and data to deliver your order, to answer your questions and to keep the accounts the law asks us to keep.",
                 "We protect the personal data we hold with encryption, and only the staff who handle your order can read it.",
                 "Children under 13 may not use our site, and we do not knowingly collect information from them.",
                 "Questions",
