@@ -470,7 +470,7 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         .rev()
         .take_while(|&i| match &blocks[i] {
             Block::Heading { .. } => true,
-            Block::ListItem { text: t, .. } => addresses_reader(t) || policy_words(t) >= 1,
+            Block::ListItem { text: t, .. } => policy_words(t) >= 1 && !quotes_someone(t),
             Block::Paragraph(t) => {
                 (addresses_reader(t) || policy_words(t) >= 1)
                     && (prose(&blocks[i]) || t.ends_with(':'))
