@@ -18,7 +18,8 @@
 //! contact, address or date lines below); teasers, comments and paywall
 //! prompts around a policy are prose about other things. It drops banners
 //! (a notice with buttons after its last sentence), markup or script let
-//! through as text, and menu-like runs of short items that no lead-in
+//! through as text, tables of contents (list items repeating the text's
+//! headings), and menu-like runs of short items that no lead-in
 //! introduces. Text in another language has no English prose to anchor on
 //! and is left whole.
 //!
@@ -403,6 +404,7 @@ fn is_link_label(t: &str, links: usize) -> bool {
 /// to the last, without menu-like runs of short items; every block when
 /// there is no prose at all.
 pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
+    let blocks = without_table_of_contents(blocks);
     let blocks: Vec<Block> = blocks
         .into_iter()
         .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t)))
@@ -529,6 +531,32 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         .filter(|(i, _)| !menus.contains(&(i - start)))
         .map(|(_, b)| b)
         .collect()
+}
+
+/// A table of contents printed as a list: at least [`MENU_MIN_ITEMS`] list
+/// items that repeat headings of the text ("What Does Our Privacy Policy
+/// Include?") are entries of one, not clauses, wherever they stand.
+fn without_table_of_contents(blocks: Vec<Block>) -> Vec<Block> {
+    let key = |t: &str| -> String {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let headings: std::collections::HashSet<String> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Heading { text, .. } => Some(key(text)),
+            _ => None,
+        })
+        .filter(|k| !k.is_empty())
+        .collect();
+    let entry =
+        |b: &Block| matches!(b, Block::ListItem { text, .. } if headings.contains(&key(text)));
+    if blocks.iter().filter(|b| entry(b)).count() < MENU_MIN_ITEMS {
+        return blocks;
+    }
+    blocks.into_iter().filter(|b| !entry(b)).collect()
 }
 
 /// How many blocks below the policy's last prose (and its list) still
@@ -986,6 +1014,53 @@ mod tests {
             para("Thank you for helping to keep this community a friendly place for everyone."),
         ];
         assert_eq!(trim_to_content(blocks.clone()), blocks);
+    }
+
+    /// A list repeating the text's headings is its table of contents; a
+    /// list item that repeats one heading only is kept.
+    #[test]
+    fn a_list_repeating_the_headings_is_a_table_of_contents() {
+        // The list stands inside the policy, between two sections.
+        let policy = |list: &[&str]| {
+            let section = |h: &str| {
+                [
+                    heading(h),
+                    para("We collect the personal information you give us, and we use it to serve you."),
+                ]
+            };
+            let mut blocks = section("What Information Do We Collect?").to_vec();
+            blocks.extend(list.iter().map(|t| item(t)));
+            blocks.extend(section("How Do We Use It?"));
+            blocks.extend(section("Your Choices"));
+            blocks
+        };
+        let toc = [
+            "What Information Do We Collect?",
+            "How Do We Use It?",
+            "Your Choices",
+        ];
+        let kept = trim_to_content(policy(&toc));
+        assert!(
+            !kept.iter().any(|b| matches!(b, Block::ListItem { .. })),
+            "{kept:?}"
+        );
+        assert_eq!(
+            kept.iter()
+                .filter(|b| matches!(b, Block::Heading { .. }))
+                .count(),
+            3
+        );
+        let one = trim_to_content(policy(&[
+            "Your Choices",
+            "You may opt out of e-mails at any time.",
+        ]));
+        assert_eq!(
+            one.iter()
+                .filter(|b| matches!(b, Block::ListItem { .. }))
+                .count(),
+            2,
+            "{one:?}"
+        );
     }
 
     #[test]
