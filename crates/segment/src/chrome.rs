@@ -536,7 +536,7 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
 /// A table of contents printed as a list: at least [`MENU_MIN_ITEMS`] list
 /// items that repeat headings of the text ("What Does Our Privacy Policy
 /// Include?") are entries of one, not clauses, wherever they stand.
-fn without_table_of_contents(blocks: Vec<Block>) -> Vec<Block> {
+pub(crate) fn without_table_of_contents(blocks: Vec<Block>) -> Vec<Block> {
     let key = |t: &str| -> String {
         t.chars()
             .filter(|c| c.is_alphanumeric())

@@ -24,7 +24,8 @@ pub fn segment_markdown(markdown: &str) -> Segmented {
         state.event(event);
     }
     state.flush();
-    assemble(state.title, state.blocks)
+    let blocks = crate::chrome::without_table_of_contents(state.blocks);
+    assemble(state.title, blocks)
 }
 
 #[derive(Default)]
@@ -317,6 +318,27 @@ We collect:
         assert_eq!(paths[2], "Acme Privacy Policy > Sharing");
         assert_eq!(paths[5], "Acme Privacy Policy > Sharing > Partners");
         assert!(!seg.text.contains("Jobs"));
+    }
+
+    #[test]
+    fn a_list_repeating_the_headings_is_no_clause() {
+        // As on Amazon-Web-Services.md and Womans-Day.md (OTA).
+        let seg = segment_markdown(
+            "# Privacy Notice\n\n- What We Collect\n- How We Share It\n- Contact Us\n\n\
+             ## What We Collect\n\nWe collect your name and e-mail address.\n\n\
+             ## How We Share It\n\nWe share it with our payment provider only.\n\n\
+             ## Contact Us\n\nWrite to privacy@example.com.\n",
+        );
+        assert_offsets(&seg);
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "We collect your name and e-mail address.",
+                "We share it with our payment provider only.",
+                "Write to privacy@example.com."
+            ]
+        );
     }
 
     #[test]
