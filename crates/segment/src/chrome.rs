@@ -400,10 +400,19 @@ fn is_link_label(t: &str, links: usize) -> bool {
     words <= MENU_ITEM_WORDS * links && !t.ends_with(['.', ':', ';', '?']) && !t.contains('@')
 }
 
-/// Blocks from the first prose paragraph (and the headings right above it)
-/// to the last, without menu-like runs of short items; every block when
-/// there is no prose at all.
-pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
+/// The stretch of a text's blocks that is its document, without banners,
+/// leftover code, tables of contents and menu-like runs of short items.
+///
+/// The stretch runs from the first prose paragraph (with its title and
+/// date lines above) to the last (with the list it leads in and its
+/// closing contact, address and date lines below). When the text shows it
+/// was `dumped` from a web page and most of its prose names a policy's
+/// matter, it runs instead from the first to the last paragraph that names
+/// it ([`speaks_as_policy`]), widened over the opening and closing prose
+/// that speaks to the reader or names the matter once, without quoting
+/// anyone; teasers, comments and prompts around a policy tell of other
+/// things. Every block is kept when there is no prose at all.
+pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
     let blocks = without_table_of_contents(blocks);
     let blocks: Vec<Block> = blocks
         .into_iter()
@@ -450,8 +459,8 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
             })
             .sum()
     };
-    let about_policy =
-        prose_words(&policy_prose) as f64 >= POLICY_PROSE_SHARE * prose_words(&prose) as f64;
+    let about_policy = dumped
+        && prose_words(&policy_prose) as f64 >= POLICY_PROSE_SHARE * prose_words(&prose) as f64;
     let anchor = |b: &Block| {
         if about_policy {
             policy_prose(b)
@@ -465,9 +474,10 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
     ) else {
         return blocks;
     };
-    // Its opening may speak to the reader before it names its matter
-    // ("Northwind explains here what we collect", "Information you give
-    // us: …"), with its headings between.
+    // Its opening may speak to the reader, or name its matter once,
+    // before it names it fully ("Northwind explains here what we
+    // collect", "Our services include:"), with headings and list items
+    // that name it ("Google apps, sites and devices") between.
     let first = (0..first)
         .rev()
         .take_while(|&i| match &blocks[i] {
@@ -494,9 +504,7 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
         })
         .last()
         .unwrap_or(first);
-    // Below the last: its list when it leads one in, then a contact line
-    // ("… contact us at x@y.com") or a date or address line.
-    // Prose that goes on speaking to the reader in the policy's voice
+    // Below the last: prose that goes on speaking to the reader in the policy's voice
     // ("Note that this prevents …, but you will …") is still the policy;
     // a teaser quoting someone ("“We have not…,” he said") is not.
     let last = last
@@ -506,8 +514,14 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
                 Block::Heading { .. } => true,
                 Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
                     let speaks = addresses_reader(t) || policy_words(t) >= 1 || t.contains('@');
+                    // A sentence, a lead-in, a list item, or an address
+                    // ("Customer Care - Privacy Policy Issues 701 First
+                    // Avenue …"); not a footer's `A | B | C` links.
+                    let address = t.contains(|c: char| c.is_ascii_digit())
+                        && t.split_whitespace().count() <= CLOSING_WORDS
+                        && !t.contains('|');
                     let sentence = prose(b)
-                        || speaks_as_policy(t)
+                        || address
                         || t.ends_with(':')
                         || matches!(b, Block::ListItem { .. });
                     speaks && sentence && !quotes_someone(t)
@@ -519,6 +533,8 @@ pub fn trim_to_content(blocks: Vec<Block>) -> Vec<Block> {
             .map(|(i, _)| i + 1)
             .last()
             .unwrap_or(0);
+    // Then its list when it leads one in, and the contact, date or address
+    // lines below ("… contact us at x@y.com").
     let list = trailing_list(&blocks[last..]);
     let lines = trailing_lines(&blocks[last + 1 + list..]);
     let end = last + 1 + list + lines;
@@ -559,6 +575,10 @@ pub(crate) fn without_table_of_contents(blocks: Vec<Block>) -> Vec<Block> {
     blocks.into_iter().filter(|b| !entry(b)).collect()
 }
 
+/// A closing paragraph with figures (an address, a phone number) is at
+/// most this long; a run of headlines with dates and scores is longer.
+const CLOSING_WORDS: usize = 40;
+
 /// How many blocks below the policy's last prose (and its list) still
 /// belong to it: prose on how to reach its author ("You may also write
 /// to us …"), a contact or address line ("… privacy@x.com",
@@ -570,7 +590,11 @@ fn trailing_lines(tail: &[Block]) -> usize {
             let prose = boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE;
             t.contains('@')
                 || (is_label_line(t) && t.contains(|c: char| c.is_ascii_digit()))
-                || (prose && (asks_to_write(t) || t.contains(|c: char| c.is_ascii_digit())))
+                || (prose
+                    && !quotes_someone(t)
+                    && (asks_to_write(t)
+                        || (t.contains(|c: char| c.is_ascii_digit())
+                            && t.split_whitespace().count() <= CLOSING_WORDS)))
         }
         _ => false,
     };
@@ -612,24 +636,28 @@ fn addresses_reader(t: &str) -> bool {
     })
 }
 
-/// Text that quotes someone: a quotation of at least three words (a
-/// news story's `“We have not defeated the idea,” he said`), not a
-/// defined term (`Northwind ("we")`).
+/// Text that quotes someone: a quotation of at least three words and who
+/// said it (a news story's `“We have not defeated the idea,” he said`), not
+/// a defined term (`Northwind ("we")`) or a button's label (`click
+/// "Unsubscribe from these messages"`).
 fn quotes_someone(t: &str) -> bool {
     let mut parts = t.split(['“', '”', '"']);
     parts.next();
-    parts
+    let quotation = parts
         .step_by(2)
-        .any(|quoted| quoted.split_whitespace().count() >= 3)
+        .any(|quoted| quoted.split_whitespace().count() >= 3);
+    let attributed = t
+        .split(|c: char| !c.is_alphabetic())
+        .any(|w| ["said", "says", "told", "according"].contains(&w));
+    quotation && attributed
 }
 
 /// A page is anchored on prose about a policy's matter when at least this
 /// share of its prose words are in such paragraphs.
 const POLICY_PROSE_SHARE: f64 = 0.6;
 
-/// Words a policy's sentences use and a page's teasers, headlines and
-/// comments seldom do: the parties of the policy (`we`, `you`) and what it
-/// is about.
+/// Words of what a policy is about, which a page's teasers, headlines and
+/// comments seldom use two of.
 const POLICY_WORDS: &[&str] = &[
     "privacy",
     "personal",
@@ -650,8 +678,8 @@ const POLICY_WORDS: &[&str] = &[
     "agreement",
 ];
 
-/// Prose that speaks as a policy does, to its reader or of its matter
-/// (a news teaser below the policy tells a story in the third person).
+/// Text that names a policy's matter: two or more [`POLICY_WORDS`] (a
+/// teaser's "That 180-day policy is …" names one).
 fn speaks_as_policy(t: &str) -> bool {
     policy_words(t) >= 2
 }
@@ -920,7 +948,7 @@ mod tests {
             item("Blog"),
             item("RSS"),
         ];
-        let kept = trim_to_content(blocks);
+        let kept = trim_to_content(blocks, true);
         let texts: Vec<&str> = kept
             .iter()
             .map(|b| match b {
@@ -947,32 +975,9 @@ mod tests {
         );
     }
 
-    /// The policy ends with prose about its matter: teasers below it are
-    /// prose too, but tell other stories (and quote people saying "we").
-    /// Its opening may speak to the reader before it names its matter, and
-    /// a heading and address lines on how to reach its author close it.
-    #[test]
-    fn teasers_below_the_policy_go_and_its_opening_and_contact_lines_stay() {
-        let blocks = vec![
-            para("The council voted on the new stadium late on Tuesday, after a long and heated debate in the hall."),
-            heading("Privacy Policy"),
-            para("Northwind (\"we\") explains here what we collect when you shop with us."),
-            heading("What we keep"),
-            para("We keep your order details, and the personal information you give us, for six years."),
-            para("We share your personal data with the carrier that delivers your order, and no one else."),
-            para("Our cookies remember your basket on our site; you can block cookies in your browser."),
-            para("We collect your name, your postal and email address, and the items you order, when you place an order on our site."),
-            para("We use this information and data to deliver your order, to answer your questions and to keep the accounts the law asks us to keep."),
-            para("We protect the personal data we hold with encryption, and only the staff who handle your order can read it."),
-            para("Children under 13 may not use our site, and we do not knowingly collect information from them."),
-            heading("Questions"),
-            para("You may also write to us at the address below, and we will answer."),
-            para("Northwind Ltd, 111 East 14th Street, Suite 108, New York, NY 10003"),
-            heading("Most Popular"),
-            para("As he prepares for a run, the governor's legacy deserves a closer look."),
-            para("\"We have not defeated the idea,\" he said on a visit to the border."),
-        ];
-        let kept: Vec<String> = trim_to_content(blocks)
+    /// The text of blocks, in order.
+    fn texts(blocks: Vec<Block>) -> Vec<String> {
+        blocks
             .into_iter()
             .map(|b| match b {
                 Block::Paragraph(t)
@@ -980,24 +985,88 @@ mod tests {
                 | Block::Heading { text: t, .. }
                 | Block::TableRow(t) => t,
             })
-            .collect();
-        assert_eq!(
-            kept,
-            [
-                "Privacy Policy",
-                "Northwind (\"we\") explains here what we collect when you shop with us.",
-                "What we keep",
-                "We keep your order details, and the personal information you give us, for six years.",
-                "We share your personal data with the carrier that delivers your order, and no one else.",
-                "Our cookies remember your basket on our site; you can block cookies in your browser.",
-                "We collect your name, your postal and email address, and the items you order, when you place an order on our site.",
-                "We use this information and data to deliver your order, to answer your questions and to keep the accounts the law asks us to keep.",
-                "We protect the personal data we hold with encryption, and only the staff who handle your order can read it.",
-                "Children under 13 may not use our site, and we do not knowingly collect information from them.",
-                "Questions",
-                "You may also write to us at the address below, and we will answer.",
-                "Northwind Ltd, 111 East 14th Street, Suite 108, New York, NY 10003",
-            ]
+            .collect()
+    }
+
+    /// A policy's body: paragraphs that name its matter (two or more
+    /// policy words each).
+    const BODY: [&str; 7] = [
+        "We keep your order details, and the personal information you give us, for six years.",
+        "We share your personal data with the carrier that delivers your order, and no one else.",
+        "Our cookies remember your basket on our site; you can block cookies in your browser.",
+        "We collect your name, your postal and email address, and the items you order, when you place an order on our site.",
+        "We use this information and data to deliver your order, to answer your questions and to keep the accounts the law asks us to keep.",
+        "We protect the personal data we hold with encryption, and only the staff who handle your order can read it.",
+        "Children under 13 may not use our site, and we do not knowingly collect information from them.",
+    ];
+
+    /// A dumped page: the policy ends with prose about its matter, and
+    /// teasers below it are prose too, but tell other stories. Its opening
+    /// may speak to the reader before it names its matter; prose that goes
+    /// on speaking to the reader, a heading and address lines close it.
+    #[test]
+    fn teasers_below_the_policy_go_and_its_opening_and_closing_stay() {
+        let opening = "Northwind (\"we\") explains here, in plain words, what we do when you shop with us and why.";
+        let closing = [
+            "You can ask us for a copy of everything we keep about you at any time, free of charge.",
+            "Questions",
+            "You may also write to us at the address below, and we will answer.",
+            "Northwind Ltd, 111 East 14th Street, Suite 108, New York, NY 10003",
+        ];
+        let mut blocks = vec![
+            para("The council voted on the new stadium late on Tuesday, after a long and heated debate in the hall."),
+            heading("Privacy Policy"),
+            para(opening),
+            heading("What we keep"),
+        ];
+        blocks.extend(BODY.iter().map(|t| para(t)));
+        blocks.extend([
+            para(closing[0]),
+            heading(closing[1]),
+            para(closing[2]),
+            para(closing[3]),
+        ]);
+        blocks.extend([
+            heading("Most Popular"),
+            para("As he prepares for a run, the governor's legacy deserves a closer look."),
+        ]);
+        let mut want = vec!["Privacy Policy", opening, "What we keep"];
+        want.extend(BODY);
+        want.extend(closing);
+        assert_eq!(texts(trim_to_content(blocks, true)), want);
+    }
+
+    /// Right below the policy, a teaser quoting someone who says "we" is
+    /// no closing of it; a button's label in quotes is.
+    #[test]
+    fn a_quotation_below_the_policy_is_no_closing_but_a_quoted_label_is() {
+        let page = |below: &str| {
+            let mut blocks: Vec<Block> = BODY.iter().map(|t| para(t)).collect();
+            blocks.push(para(below));
+            texts(trim_to_content(blocks, true))
+        };
+        let quote = "\"We have not defeated the idea yet,\" he said on a visit to the border.";
+        assert_eq!(page(quote), BODY);
+        let label = "You can stop our e-mails by clicking \"Unsubscribe from these messages\" in any of them.";
+        assert_eq!(page(label).last().map(String::as_str), Some(label));
+    }
+
+    /// A clean text (no sign of a dumped page) keeps its opening and
+    /// closing prose though they name no policy matter.
+    #[test]
+    fn a_clean_text_keeps_an_opening_and_closing_that_name_no_policy_matter() {
+        let opening = "Acme Corporation is committed to protecting the confidentiality of the details its customers share with it.";
+        let closing = "This notice is governed by the laws of the State of New York, without regard to conflicts of law.";
+        let mut blocks = vec![para(opening)];
+        blocks.extend(BODY.iter().map(|t| para(t)));
+        blocks.extend([heading("Governing law"), para(closing)]);
+        let kept = texts(trim_to_content(blocks.clone(), false));
+        assert_eq!(kept, texts(blocks.clone()));
+        // Dumped from a page, the same text would lose them.
+        let dumped = texts(trim_to_content(blocks, true));
+        assert!(
+            !dumped.iter().any(|t| t == opening || t == closing),
+            "{dumped:?}"
         );
     }
 
@@ -1010,10 +1079,11 @@ mod tests {
             para("This is a fun place where anyone is welcome to discover entertaining pictures."),
             para("These rules apply to all posts, comments and messages; moderators enforce them."),
             para("Please report any post that breaks these rules; moderators may block the user who made it."),
+            para("Do not post personal information about other users on any page of this site."),
             para("Nude images shared with an educational context may be fine here, within limits."),
             para("Thank you for helping to keep this community a friendly place for everyone."),
         ];
-        assert_eq!(trim_to_content(blocks.clone()), blocks);
+        assert_eq!(trim_to_content(blocks.clone(), true), blocks);
     }
 
     /// A list repeating the text's headings is its table of contents; a
@@ -1039,7 +1109,7 @@ mod tests {
             "How Do We Use It?",
             "Your Choices",
         ];
-        let kept = trim_to_content(policy(&toc));
+        let kept = trim_to_content(policy(&toc), true);
         assert!(
             !kept.iter().any(|b| matches!(b, Block::ListItem { .. })),
             "{kept:?}"
@@ -1050,10 +1120,10 @@ mod tests {
                 .count(),
             3
         );
-        let one = trim_to_content(policy(&[
-            "Your Choices",
-            "You may opt out of e-mails at any time.",
-        ]));
+        let one = trim_to_content(
+            policy(&["Your Choices", "You may opt out of e-mails at any time."]),
+            true,
+        );
         assert_eq!(
             one.iter()
                 .filter(|b| matches!(b, Block::ListItem { .. }))
@@ -1092,12 +1162,12 @@ mod tests {
             para("Pour toute question, écrivez à dpo@orange.example ou par courrier."),
             item("Mentions légales"),
         ];
-        assert_eq!(trim_to_content(blocks.clone()), blocks);
+        assert_eq!(trim_to_content(blocks.clone(), true), blocks);
     }
 
     #[test]
     fn text_without_prose_is_left_alone() {
         let blocks = vec![heading("Terms"), item("Home"), item("About"), item("Blog")];
-        assert_eq!(trim_to_content(blocks.clone()), blocks);
+        assert_eq!(trim_to_content(blocks.clone(), true), blocks);
     }
 }

@@ -27,15 +27,26 @@ const CAPS_HEADING_WORDS: usize = 8;
 pub fn segment_text(text: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_text", bytes = text.len()).entered();
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let text = chrome::without_images(&text);
-    let text: String = chrome::before_footer(&text)
-        .lines()
-        .filter_map(chrome::dumped_line)
-        .fold(String::with_capacity(text.len()), |mut out, (line, _)| {
-            out.push_str(&line);
-            out.push('\n');
+    let without_images = chrome::without_images(&text);
+    let above_footer = chrome::before_footer(&without_images);
+    // What a browser's or crawler's dump shows and a clean text does not:
+    // images, a footer below the copyright line, lines of page chrome,
+    // lynx's link markers.
+    let mut dumped = without_images.len() < text.len() || above_footer.len() < without_images.len();
+    let text: String = above_footer.lines().fold(
+        String::with_capacity(above_footer.len()),
+        |mut out, line| {
+            match chrome::dumped_line(line) {
+                Some((line, markers)) => {
+                    dumped |= markers > 0;
+                    out.push_str(&line);
+                    out.push('\n');
+                }
+                None => dumped = true,
+            }
             out
-        });
+        },
+    );
     let mut blocks = Vec::new();
     let mut seen_text = false;
     for para in paragraphs(&text) {
@@ -52,7 +63,7 @@ pub fn segment_text(text: &str) -> Segmented {
         push_paragraph(&para, &mut blocks);
         seen_text |= blocks.len() > before;
     }
-    let blocks = crate::documents::keep_privacy_documents(chrome::trim_to_content(blocks));
+    let blocks = crate::documents::keep_privacy_documents(chrome::trim_to_content(blocks, dumped));
     let title = blocks.iter().find_map(|b| match b {
         Block::Heading { text, .. } => Some(text.clone()),
         _ => None,
