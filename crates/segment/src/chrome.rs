@@ -422,55 +422,41 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
     // Text in another language has no English prose to anchor on: left whole.
     let all: String = blocks
         .iter()
-        .filter_map(|b| match b {
-            Block::Paragraph(t) | Block::ListItem { text: t, .. } => Some(t.as_str()),
-            _ => None,
-        })
+        .filter_map(text_of)
         .collect::<Vec<_>>()
         .join(" ");
     if english_share(&all) < DOCUMENT_ENGLISH_SHARE {
         return blocks;
     }
-    // Prose in English: sentences with function words ("Refresh (86400
-    // sec) … Advertisement . * *" is none).
-    let prose = |b: &Block| match b {
-        Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
-            boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE
-        }
-        _ => false,
-    };
-    // The policy ends with prose about its matter; teasers, comments and
-    // subscription prompts below it tell of other things.
-    let policy_prose = |b: &Block| {
-        prose(b)
-            && matches!(b, Block::Paragraph(t) | Block::ListItem { text: t, .. } if speaks_as_policy(t))
-    };
+    // Prose in English (see [`is_prose`]), and prose that names a
+    // policy's matter: the policy ends with such prose, while teasers,
+    // comments and subscription prompts below it tell of other things.
+    let prose: Vec<bool> = blocks
+        .iter()
+        .map(|b| text_of(b).is_some_and(is_prose))
+        .collect();
+    let policy_prose: Vec<bool> = blocks
+        .iter()
+        .zip(&prose)
+        .map(|(b, &p)| p && text_of(b).is_some_and(speaks_as_policy))
+        .collect();
     // ...when the page is mostly about it: a page of terms or guidelines
     // in its own words is anchored on any prose.
-    let prose_words = |keep: &dyn Fn(&Block) -> bool| -> usize {
+    let words_in = |keep: &[bool]| -> usize {
         blocks
             .iter()
-            .filter(|b| keep(b))
-            .map(|b| match b {
-                Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
-                    t.split_whitespace().count()
-                }
-                _ => 0,
-            })
+            .zip(keep)
+            .filter(|(_, &k)| k)
+            .filter_map(|(b, _)| text_of(b))
+            .map(|t| t.split_whitespace().count())
             .sum()
     };
-    let about_policy = dumped
-        && prose_words(&policy_prose) as f64 >= POLICY_PROSE_SHARE * prose_words(&prose) as f64;
-    let anchor = |b: &Block| {
-        if about_policy {
-            policy_prose(b)
-        } else {
-            prose(b)
-        }
-    };
+    let about_policy =
+        dumped && words_in(&policy_prose) as f64 >= POLICY_PROSE_SHARE * words_in(&prose) as f64;
+    let anchor = if about_policy { &policy_prose } else { &prose };
     let (Some(first), Some(last)) = (
-        blocks.iter().position(anchor),
-        blocks.iter().rposition(anchor),
+        anchor.iter().position(|&a| a),
+        anchor.iter().rposition(|&a| a),
     ) else {
         return blocks;
     };
@@ -485,7 +471,7 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
             Block::ListItem { text: t, .. } => policy_words(t) >= 1 && !quotes_someone(t),
             Block::Paragraph(t) => {
                 (addresses_reader(t) || policy_words(t) >= 1)
-                    && (prose(&blocks[i]) || t.ends_with(':'))
+                    && (prose[i] || t.ends_with(':'))
                     && !quotes_someone(t)
             }
             _ => false,
@@ -510,17 +496,18 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
     let last = last
         + blocks[last + 1..]
             .iter()
-            .take_while(|b| match b {
+            .zip(&prose[last + 1..])
+            .take_while(|(b, &is_prose)| match b {
                 Block::Heading { .. } => true,
                 Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
                     let speaks = addresses_reader(t) || policy_words(t) >= 1 || t.contains('@');
                     // A sentence, a lead-in, a list item, or an address
                     // ("Customer Care - Privacy Policy Issues 701 First
                     // Avenue …"); not a footer's `A | B | C` links.
-                    let address = t.contains(|c: char| c.is_ascii_digit())
+                    let address = has_figures(t)
                         && t.split_whitespace().count() <= CLOSING_WORDS
                         && !t.contains('|');
-                    let sentence = prose(b)
+                    let sentence = is_prose
                         || address
                         || t.ends_with(':')
                         || matches!(b, Block::ListItem { .. });
@@ -529,7 +516,7 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
                 _ => false,
             })
             .enumerate()
-            .filter(|(_, b)| !matches!(b, Block::Heading { .. }))
+            .filter(|(_, (b, _))| !matches!(b, Block::Heading { .. }))
             .map(|(i, _)| i + 1)
             .last()
             .unwrap_or(0);
@@ -587,14 +574,12 @@ const CLOSING_WORDS: usize = 40;
 fn trailing_lines(tail: &[Block]) -> usize {
     let closing = |b: &Block| match b {
         Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
-            let prose = boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE;
             t.contains('@')
-                || (is_label_line(t) && t.contains(|c: char| c.is_ascii_digit()))
-                || (prose
+                || (is_label_line(t) && has_figures(t))
+                || (is_prose(t)
                     && !quotes_someone(t)
                     && (asks_to_write(t)
-                        || (t.contains(|c: char| c.is_ascii_digit())
-                            && t.split_whitespace().count() <= CLOSING_WORDS)))
+                        || (has_figures(t) && t.split_whitespace().count() <= CLOSING_WORDS)))
         }
         _ => false,
     };
@@ -609,31 +594,50 @@ fn trailing_lines(tail: &[Block]) -> usize {
     kept
 }
 
+/// The text of a paragraph or list item.
+fn text_of(b: &Block) -> Option<&str> {
+    match b {
+        Block::Paragraph(t) | Block::ListItem { text: t, .. } => Some(t),
+        _ => None,
+    }
+}
+
+/// Prose in English: sentences with function words ("Refresh (86400 sec)
+/// … Advertisement . * *" is none).
+fn is_prose(t: &str) -> bool {
+    boilerplate::reads_as_prose(t) && english_share(t) >= PROSE_ENGLISH_SHARE
+}
+
+/// Text with figures in it (an address, a phone number, a date).
+fn has_figures(t: &str) -> bool {
+    t.contains(|c: char| c.is_ascii_digit())
+}
+
+/// How many of the words of `t` are among `words` (case folded).
+fn count_words(t: &str, words: &[&str]) -> usize {
+    t.split(|c: char| !c.is_alphabetic())
+        .filter(|w| words.iter().any(|p| w.eq_ignore_ascii_case(p)))
+        .count()
+}
+
 /// Prose that tells the reader how to reach the policy's author
 /// ("If you have questions, please contact us", "write to us").
 fn asks_to_write(t: &str) -> bool {
-    t.split(|c: char| !c.is_alphabetic()).any(|w| {
-        [
-            "contact",
-            "write",
-            "questions",
-            "address",
-            "mail",
-            "call",
-            "phone",
-        ]
-        .iter()
-        .any(|p| w.eq_ignore_ascii_case(p))
-    })
+    let contact = [
+        "contact",
+        "write",
+        "questions",
+        "address",
+        "mail",
+        "call",
+        "phone",
+    ];
+    count_words(t, &contact) > 0
 }
 
 /// The policy's parties named as a policy names them: `we`, `us`, `you`.
 fn addresses_reader(t: &str) -> bool {
-    t.split(|c: char| !c.is_alphabetic()).any(|w| {
-        ["we", "us", "our", "you", "your"]
-            .iter()
-            .any(|p| w.eq_ignore_ascii_case(p))
-    })
+    count_words(t, &["we", "us", "our", "you", "your"]) > 0
 }
 
 /// Text that quotes someone: a quotation of at least three words and who
@@ -646,9 +650,7 @@ fn quotes_someone(t: &str) -> bool {
     let quotation = parts
         .step_by(2)
         .any(|quoted| quoted.split_whitespace().count() >= 3);
-    let attributed = t
-        .split(|c: char| !c.is_alphabetic())
-        .any(|w| ["said", "says", "told", "according"].contains(&w));
+    let attributed = count_words(t, &["said", "says", "told", "according"]) > 0;
     quotation && attributed
 }
 
@@ -686,9 +688,7 @@ fn speaks_as_policy(t: &str) -> bool {
 
 /// How many of [`POLICY_WORDS`] `t` uses.
 fn policy_words(t: &str) -> usize {
-    t.split(|c: char| !c.is_alphabetic())
-        .filter(|w| POLICY_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p)))
-        .count()
+    count_words(t, POLICY_WORDS)
 }
 
 /// A banner as a dump shows it: a short notice whose buttons trail its
