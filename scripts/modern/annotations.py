@@ -84,14 +84,21 @@ def disagreements(work: Path):
     print(f"{len(ids)} of {len(sample)} clauses disagree; written to {out}")
 
 
-def assemble(work: Path, dest: Path):
+def adjudicated(work: Path):
+    """The re-read clauses, both passes and the final label set of each."""
     sample, a, b = load(work)
-    c = read_pass(work / "ann/C")
+    c = read_pass(work / "ann/C") if (work / "ann/C").is_dir() else {}
     disputed = [i for i in sample if a[i] != b[i]]
     missing = [i for i in disputed if i not in c]
     if missing:
         raise SystemExit(f"adjudication lacks {len(missing)} disputed clauses, e.g. {missing[:5]}")
-    final = {i: (c[i] if i in c else a[i]) for i in sample}
+    return sample, a, b, {i: c[i] for i in disputed}
+
+
+def assemble(work: Path, dest: Path):
+    sample, a, b, c = adjudicated(work)
+    disputed = list(c)
+    final = {i: c.get(i, a[i]) for i in sample}
 
     (dest / "annotations").mkdir(parents=True, exist_ok=True)
     with open(dest / "clauses.jsonl", "w") as f:
@@ -99,7 +106,7 @@ def assemble(work: Path, dest: Path):
             f.write(json.dumps({"id": i, "text": r["text"], "labels": final[i], "split": r["split"],
                                 "heading": r["heading"], "source": r["source"],
                                 "service": r["service"]}, ensure_ascii=False) + "\n")
-    for name, p in (("pass_a", a), ("pass_b", b), ("adjudication", {i: c[i] for i in disputed})):
+    for name, p in (("pass_a", a), ("pass_b", b), ("adjudication", c)):
         with open(dest / "annotations" / f"{name}.jsonl", "w") as f:
             for i in sample:
                 if i in p:
@@ -127,17 +134,6 @@ def assemble(work: Path, dest: Path):
     with open(dest / "agreement.json", "w") as f:
         json.dump(report, f, indent=1)
     print(json.dumps(report, indent=1))
-
-
-def adjudicated(work: Path):
-    """The re-read clauses, both passes and the final label set of each."""
-    sample, a, b = load(work)
-    c = read_pass(work / "ann/C") if (work / "ann/C").is_dir() else {}
-    disputed = [i for i in sample if a[i] != b[i]]
-    missing = [i for i in disputed if i not in c]
-    if missing:
-        raise SystemExit(f"adjudication lacks {len(missing)} disputed clauses, e.g. {missing[:5]}")
-    return sample, a, b, {i: c[i] for i in disputed}
 
 
 def revise(work: Path, dest: Path, name: str):
