@@ -503,8 +503,10 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
                     let speaks = addresses_reader(t) || policy_words(t) >= 1 || t.contains('@');
                     // A sentence, a lead-in, a list item, or an address
                     // ("Customer Care - Privacy Policy Issues 701 First
-                    // Avenue …"); not a footer's `A | B | C` links.
+                    // Avenue, Sunnyvale, CA 94089"); not a footer's links
+                    // (`A | B | C`, "About Join us Terms Pages: 1 2 3").
                     let address = has_figures(t)
+                        && t.contains(',')
                         && t.split_whitespace().count() <= CLOSING_WORDS
                         && !t.contains('|');
                     let sentence = is_prose
@@ -1037,9 +1039,10 @@ mod tests {
     }
 
     /// Right below the policy, a teaser quoting someone who says "we" is
-    /// no closing of it; a button's label in quotes is.
+    /// no closing of it, nor is a footer's line of links (as on
+    /// replicate.com dumped by w3m); a button's label in quotes is.
     #[test]
-    fn a_quotation_below_the_policy_is_no_closing_but_a_quoted_label_is() {
+    fn quotations_and_footer_links_below_the_policy_are_no_closing_but_a_quoted_label_is() {
         let page = |below: &str| {
             let mut blocks: Vec<Block> = BODY.iter().map(|t| para(t)).collect();
             blocks.push(para(below));
@@ -1047,6 +1050,9 @@ mod tests {
         };
         let quote = "\"We have not defeated the idea yet,\" he said on a visit to the border.";
         assert_eq!(page(quote), BODY);
+        let footer =
+            "Northwind Home About Join us Terms Privacy Status Support Pages: 1 2 3 4 5 6 7 8 9 10";
+        assert_eq!(page(footer), BODY);
         let label = "You can stop our e-mails by clicking \"Unsubscribe from these messages\" in any of them.";
         assert_eq!(page(label).last().map(String::as_str), Some(label));
     }
