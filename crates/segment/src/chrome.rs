@@ -56,8 +56,10 @@ fn is_label_line(t: &str) -> bool {
 /// looking for its footer (a wrapped line of prose has 10-15).
 const TEXT_LINE_WORDS: usize = 8;
 /// The page's footer starts at its last copyright line when at least this
-/// share of the page's text lines stand above it.
-const FOOTER_TEXT_SHARE: f64 = 0.75;
+/// share of the page's text lines stand above it: a notice higher up is the
+/// page's header. A short policy may stand above a long footer (disclaimers,
+/// a sign-up form), so the share is low.
+const FOOTER_TEXT_SHARE: f64 = 0.3;
 
 /// The page without its footer: what follows the last copyright line
 /// (`© 2015 Acme. All rights reserved.`) is the site's footer (link lists,
@@ -72,11 +74,16 @@ pub fn before_footer(text: &str) -> &str {
     };
     let mut offset = 0;
     let mut footer = None;
+    let mut heading = "";
     for line in text.split_inclusive('\n') {
         let (shown, _) = strip_link_markers(line);
+        let shown = shown.trim();
         // A notice (`© 2015`, `Copyright 2015`), not a section on copyright.
-        if is_copyright_notice_line(shown.trim()) {
+        if opens_with_copyright_notice(shown) && !names_copyright(heading) {
             footer = Some(offset);
+        }
+        if !shown.is_empty() && !shown.chars().all(|c| matches!(c, '-' | '=' | '_' | '*')) {
+            heading = line.trim();
         }
         offset += line.len();
     }
@@ -88,6 +95,39 @@ pub fn before_footer(text: &str) -> &str {
         }
         _ => text,
     }
+}
+
+/// The start of a line that a notice opens, looked at when the line runs on
+/// (html2text leaves a footer paragraph on one line: `Part of the Acme
+/// Network © 2014 All Rights Reserved. Privacy | Terms All content …`).
+const NOTICE_HEAD_CHARS: usize = 150;
+
+/// A line that is a copyright notice or starts with one.
+fn opens_with_copyright_notice(line: &str) -> bool {
+    let head = match line.char_indices().nth(NOTICE_HEAD_CHARS) {
+        Some((at, _)) => &line[..at],
+        None => line,
+    };
+    is_copyright_notice_line(head)
+}
+
+/// A heading line that opens a section on copyright or marks (`Copyright`,
+/// `22. Copyright/Trademark Information`, `Intellectual property`): a
+/// copyright line below it is the section's text, not the page's footer.
+fn names_copyright(line: &str) -> bool {
+    let words: Vec<String> = line
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let names = |w: &String| {
+        matches!(
+            w.as_str(),
+            "copyright" | "copyrights" | "trademark" | "trademarks"
+        )
+    };
+    words.len() <= 4
+        && (words.iter().any(names) || words.windows(2).any(|p| p == ["intellectual", "property"]))
 }
 
 /// A dumped line, cleaned: `None` when the whole line is chrome, else its
@@ -270,10 +310,27 @@ pub fn is_chrome_block(t: &str, list_item: bool) -> bool {
 /// "all rights reserved" after it: otherwise it is the third item of a
 /// lettered list.
 fn is_copyright_notice_line(t: &str) -> bool {
-    let lettered_item = t.starts_with("(c)")
-        && !t.to_lowercase().contains("all rights reserved")
+    let lower = t.to_lowercase();
+    let lettered_item = lower.starts_with("(c)")
+        && !lower.contains("all rights reserved")
         && !t.split(|c: char| !c.is_ascii_digit()).any(|n| n.len() == 4);
-    boilerplate::is_copyright_line(t) && boilerplate::is_copyright_notice(t) && !lettered_item
+    boilerplate::is_copyright_line(t)
+        && boilerplate::is_copyright_notice(t)
+        && !lettered_item
+        && !is_numbered_heading(t)
+}
+
+/// A section's heading with its number (`9.1 All Rights Reserved`,
+/// `**9.1  All Rights Reserved**`): a clause of terms, not a page's notice.
+fn is_numbered_heading(t: &str) -> bool {
+    let t = t.trim_start_matches(['*', '#', '_', ' ']);
+    let number: String = t
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    number.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && t[number.len()..].starts_with(char::is_whitespace)
+        && t.split_whitespace().count() <= 6
 }
 
 /// A jump link has at most this many words (`Back to Everyday Health
@@ -905,6 +962,46 @@ mod tests {
         assert_eq!(before_footer(&page), policy);
         let header = format!("© 2026 Acme Inc.\n{policy}");
         assert_eq!(before_footer(&header), header);
+    }
+
+    #[test]
+    fn a_short_policy_above_a_long_footer_still_ends_at_the_notice() {
+        let policy = "We never rent or sell your email address to third parties, ever.\n".repeat(2);
+        let footer =
+            "Sign up for the free newsletter and read breaking news every day.\n".repeat(3);
+        let page =
+            format!("{policy}Part of the Acme Network © 2014 All Rights Reserved.\n{footer}");
+        assert_eq!(before_footer(&page), policy);
+        // html2text leaves the footer paragraph on one line after the notice.
+        let run_on = format!(
+            "{policy}Part of the Acme Network © 2014 All Rights Reserved. Privacy | Terms {}\n",
+            footer.replace('\n', " ")
+        );
+        assert_eq!(before_footer(&run_on), policy);
+    }
+
+    #[test]
+    fn sections_on_copyright_and_lettered_items_are_not_the_footer() {
+        let terms =
+            "You agree to these terms each time you use the service we provide.\n".repeat(3);
+        for (line, after) in [
+            (
+                "(C) indirect or consequential loss or damage whatsoever;",
+                "",
+            ),
+            ("**9.1  All Rights Reserved**", ""),
+            (
+                "Copyright © 2018 Acme. Any rights not granted are reserved.",
+                "Trademarks & Copyrights\n-----------------------\n",
+            ),
+            (
+                "Copyright © 2026, Acme Inc. All rights reserved.",
+                "**22. Copyright/Trademark Information**\n",
+            ),
+        ] {
+            let doc = format!("{terms}{after}{line}\n{terms}");
+            assert_eq!(before_footer(&doc), doc, "{line}");
+        }
     }
 
     fn para(t: &str) -> Block {
