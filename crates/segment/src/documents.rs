@@ -178,6 +178,21 @@ pub fn keep_privacy_documents(blocks: Vec<Block>) -> Vec<Block> {
         .collect()
 }
 
+/// Whether a heading starts with an arabic section number (`19.`, `2.3`,
+/// `4)`), after any Markdown emphasis or heading marks. A renderer's list
+/// number before a part's own label (w3m's `6. VI.Privacy Policy`) is not
+/// one.
+fn is_numbered(text: &str) -> bool {
+    let text = text.trim_start_matches(['*', '#', '_', ' ']);
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 || !text[digits..].starts_with(['.', ')']) {
+        return false;
+    }
+    let rest = text[digits + 1..].trim_start_matches(['*', '_', ' ']);
+    let part = rest.chars().take_while(|c| "IVX".contains(*c)).count();
+    !(part > 0 && rest[part..].starts_with(['.', ')']))
+}
+
 fn block_text(block: &Block) -> &str {
     match block {
         Block::Heading { text, .. }
@@ -210,6 +225,14 @@ fn document_titles(blocks: &[Block]) -> Vec<Title> {
 /// both ("User Agreement and Privacy Policy") is a combined document, not a
 /// privacy policy alone.
 fn title_kind(text: &str) -> Option<Kind> {
+    // A heading joining topics with a slash ("K. Dispute resolution/Terms
+    // of use") heads a section on them, and a numbered one ("19. Privacy
+    // Policy" in terms of service) is a section of the document around it;
+    // parts of a combined agreement go by letters or roman numerals ("VI.
+    // PRIVACY POLICY").
+    if text.split('/').filter(|t| !t.trim().is_empty()).count() > 1 || is_numbered(text) {
+        return None;
+    }
     let words: Vec<String> = text
         .to_lowercase()
         .replace('&', " and ")
@@ -279,6 +302,28 @@ mod tests {
         assert_eq!(title_kind("Your acceptance of these terms"), None);
         assert_eq!(title_kind("Privacy Policy Coordinator and Requests"), None);
         assert_eq!(title_kind("Information we collect"), None);
+        // Numbered sections and sections on several topics are sections;
+        // a part's roman label after a renderer's list number is a title.
+        assert_eq!(title_kind("19. Privacy Policy"), None);
+        assert_eq!(title_kind("**15) Terms of Use**"), None);
+        assert_eq!(title_kind("K. DISPUTE RESOLUTION/TERMS OF USE"), None);
+        assert_eq!(title_kind("6. **VI. Privacy Policy**"), Some(Kind::Privacy));
+        assert_eq!(title_kind("I. USER AGREEMENT"), Some(Kind::Other));
+    }
+
+    #[test]
+    fn numbered_sections_of_terms_on_privacy_stay_in_the_terms() {
+        // Terms of service with a long privacy section that itself refers
+        // to the terms of use (Wire's terms).
+        let terms = vec![
+            h(1, "Terms of Service"),
+            long("terms"),
+            h(3, "19. Privacy Policy"),
+            long("privacy"),
+            h(3, "15. Terms of Use"),
+            long("terms"),
+        ];
+        assert_eq!(keep_privacy_documents(terms.clone()), terms);
     }
 
     #[test]
