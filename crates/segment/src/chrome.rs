@@ -102,6 +102,35 @@ pub fn before_footer(text: &str) -> &str {
 /// Network © 2014 All Rights Reserved. Privacy | Terms All content …`).
 const NOTICE_HEAD_CHARS: usize = 150;
 
+/// A pager's line (`Pages: 1 2 3 … 10`, `« Prev 4 5 6 Next »`): page
+/// numbers counting up, from 1 or after the pager's own words, and nothing
+/// else. Phone numbers (`+41 41 562 73 63`) and section numbers (`1.8.1`)
+/// do not count up.
+fn is_pagination_line(t: &str) -> bool {
+    let words: Vec<String> = t
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let pager = |w: &str| {
+        matches!(
+            w,
+            "page" | "pages" | "prev" | "previous" | "next" | "first" | "last" | "of"
+        )
+    };
+    let mut numbers = Vec::new();
+    for w in &words {
+        match w.parse::<u32>() {
+            Ok(n) if w.len() <= 3 => numbers.push(n),
+            _ if pager(w) => {}
+            _ => return false,
+        }
+    }
+    let counts_up = numbers.windows(2).all(|p| p[0] < p[1]);
+    let named = words.iter().any(|w| pager(w));
+    numbers.len() >= 3 && counts_up && (named || numbers[0] <= 1) && !t.contains(['+', '.'])
+}
+
 /// A line that is a copyright notice or starts with one.
 fn opens_with_copyright_notice(line: &str) -> bool {
     let head = match line.char_indices().nth(NOTICE_HEAD_CHARS) {
@@ -145,6 +174,7 @@ pub fn dumped_line(line: &str) -> Option<(String, usize)> {
         || is_copyright_notice_line(t)
         || boilerplate::is_control_text(t)
         || is_jump_line(t)
+        || is_pagination_line(t)
         || (links > 0 && is_link_label(t, links));
     (!chrome || t.is_empty()).then_some((text, links))
 }
@@ -300,6 +330,7 @@ fn markdown_link_at(text: &str) -> Option<(usize, usize)> {
 pub fn is_chrome_block(t: &str, list_item: bool) -> bool {
     (!list_item && boilerplate::is_control_text(t))
         || is_jump_line(t)
+        || is_pagination_line(t)
         || is_copyright_notice_line(t)
         || is_consent_banner(t)
         || is_leftover_code(t)
@@ -473,7 +504,7 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
     let blocks = without_table_of_contents(blocks);
     let blocks: Vec<Block> = blocks
         .into_iter()
-        .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t)))
+        .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t) || is_ad_notice(t)))
         .filter(|b| !matches!(b, Block::Paragraph(t) | Block::ListItem { text: t, .. } if is_leftover_code(t)))
         .collect();
     // Text in another language has no English prose to anchor on: left whole.
@@ -771,6 +802,17 @@ fn is_consent_banner(t: &str) -> bool {
         || (tail.split_whitespace().count() <= 6 && boilerplate::is_consent_control(tail))
 }
 
+/// An ad's own notice beside it, as ad networks' choice widgets print it
+/// ("This ad has been matched to your interests. … More information &
+/// opt-out options »", "Why this ad?", "About this ad"): it names
+/// information and privacy, yet speaks of the ad, not of the site's policy.
+fn is_ad_notice(t: &str) -> bool {
+    let lower = t.trim_start().to_lowercase();
+    ["this ad ", "why this ad", "about this ad", "adchoices"]
+        .iter()
+        .any(|opening| lower.starts_with(opening))
+}
+
 /// Characters of markup, style sheets and scripts (`<div class=x>`,
 /// `{display:none;}`, `%3D` escapes) that prose hardly uses.
 const CODE_CHARS: &[char] = &['<', '>', '{', '}', '=', ';', '%', '&', '\\'];
@@ -925,6 +967,26 @@ mod tests {
             "[A\nB](https://x.example/a-b \"T U\")"
         );
         assert_eq!(strip_link_markers("[12](https://x.example/#p12) We").1, 0);
+    }
+
+    #[test]
+    fn pager_lines_but_not_phone_or_section_numbers() {
+        assert!(is_pagination_line("Pages: 1 2 3 4 5 6 7 8 9 10"));
+        assert!(is_pagination_line("« Prev 4 5 6 Next »"));
+        for line in [
+            "+41 41 562 73 63",
+            "0 806 060 211",
+            "1.8.1",
+            "11.1.2.3.",
+            "1 2 3 Go",
+        ] {
+            assert!(!is_pagination_line(line), "{line}");
+        }
+        // A dump's pager below the contact lines is no clause.
+        let seg = crate::segment_text(
+            "We keep your data safe and never sell it to anyone at all, ever.\n\nContact us at privacy@acme.com\n\nPages: 1 2 3 4 5\n",
+        );
+        assert!(!seg.text.contains("Pages"), "{}", seg.text);
     }
 
     #[test]
@@ -1133,6 +1195,24 @@ mod tests {
         want.extend(BODY);
         want.extend(closing);
         assert_eq!(texts(trim_to_content(blocks, true)), want);
+    }
+
+    /// An ad network's notice below a sidebar of headlines names
+    /// information and privacy, but the policy ended above the headlines.
+    #[test]
+    fn an_ad_notice_below_the_headlines_does_not_extend_the_policy() {
+        let mut blocks: Vec<Block> = BODY.iter().map(|t| para(t)).collect();
+        blocks.push(para("Like Acme News? Help keep the lights on!"));
+        blocks.push(heading("Most Discussed"));
+        for headline in [
+            "The Dopest Blunts Ever 5 comments",
+            "Why Are Beggars Despised? 26 comments",
+        ] {
+            blocks.push(item(headline));
+        }
+        blocks.push(para("This ad has been matched to your interests. It was selected for you based on your browsing activity. More information & opt-out options » Privacy Controls by Ghostery, Inc."));
+        assert_eq!(texts(trim_to_content(blocks, true)), BODY);
+        assert!(!is_ad_notice(BODY[0]));
     }
 
     /// Right below the policy, a teaser quoting someone who says "we" is
