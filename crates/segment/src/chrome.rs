@@ -102,35 +102,6 @@ pub fn before_footer(text: &str) -> &str {
 /// Network © 2014 All Rights Reserved. Privacy | Terms All content …`).
 const NOTICE_HEAD_CHARS: usize = 150;
 
-/// A pager's line (`Pages: 1 2 3 … 10`, `« Prev 4 5 6 Next »`): page
-/// numbers counting up, from 1 or after the pager's own words, and nothing
-/// else. Phone numbers (`+41 41 562 73 63`) and section numbers (`1.8.1`)
-/// do not count up.
-fn is_pagination_line(t: &str) -> bool {
-    let words: Vec<String> = t
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let pager = |w: &str| {
-        matches!(
-            w,
-            "page" | "pages" | "prev" | "previous" | "next" | "first" | "last" | "of"
-        )
-    };
-    let mut numbers = Vec::new();
-    for w in &words {
-        match w.parse::<u32>() {
-            Ok(n) if w.len() <= 3 => numbers.push(n),
-            _ if pager(w) => {}
-            _ => return false,
-        }
-    }
-    let counts_up = numbers.windows(2).all(|p| p[0] < p[1]);
-    let named = words.iter().any(|w| pager(w));
-    numbers.len() >= 3 && counts_up && (named || numbers[0] <= 1) && !t.contains(['+', '.'])
-}
-
 /// A line that is a copyright notice or starts with one.
 fn opens_with_copyright_notice(line: &str) -> bool {
     let head = match line.char_indices().nth(NOTICE_HEAD_CHARS) {
@@ -144,18 +115,18 @@ fn opens_with_copyright_notice(line: &str) -> bool {
 /// `22. Copyright/Trademark Information`, `Intellectual property`): a
 /// copyright line below it is the section's text, not the page's footer.
 fn names_copyright(line: &str) -> bool {
-    let words: Vec<String> = line
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = lower_words(line);
     let names = |w: &String| {
         matches!(
             w.as_str(),
             "copyright" | "copyrights" | "trademark" | "trademarks"
         )
     };
-    words.len() <= 4
+    words
+        .iter()
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .count()
+        <= 4
         && (words.iter().any(names) || words.windows(2).any(|p| p == ["intellectual", "property"]))
 }
 
@@ -336,6 +307,31 @@ pub fn is_chrome_block(t: &str, list_item: bool) -> bool {
         || is_leftover_code(t)
 }
 
+/// A pager's line (`Pages: 1 2 3 … 10`, `« Prev 4 5 6 Next »`): page
+/// numbers counting up, from 1 or after the pager's own words, and nothing
+/// else. Phone numbers (`+41 41 562 73 63`) and section numbers (`1.8.1`)
+/// do not count up.
+fn is_pagination_line(t: &str) -> bool {
+    let words = lower_words(t);
+    let pager = |w: &str| {
+        matches!(
+            w,
+            "page" | "pages" | "prev" | "previous" | "next" | "first" | "last" | "of"
+        )
+    };
+    let mut numbers = Vec::new();
+    for w in &words {
+        match w.parse::<u32>() {
+            Ok(n) if w.len() <= 3 => numbers.push(n),
+            _ if pager(w) => {}
+            _ => return false,
+        }
+    }
+    let counts_up = numbers.windows(2).all(|p| p[0] < p[1]);
+    let named = words.iter().any(|w| pager(w));
+    numbers.len() >= 3 && counts_up && (named || numbers[0] <= 1) && !t.contains(['+', '.'])
+}
+
 /// A line that is a copyright notice (`© 2015 Acme`, `Copyright 2015
 /// Acme. All rights reserved.`). `(c)` opens one only with a year or
 /// "all rights reserved" after it: otherwise it is the third item of a
@@ -374,11 +370,7 @@ const JUMP_LINK_WORDS: usize = 8;
 /// [`boilerplate::is_control_text`], that name where they jump.
 fn is_jump_line(t: &str) -> bool {
     let jump = |piece: &str| {
-        let words: Vec<String> = piece
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
+        let words = lower_words(piece);
         let jumps = matches!(
             words.as_slice(),
             [verb, to, ..] if matches!(verb.as_str(), "back" | "return" | "go" | "jump" | "skip") && to == "to"
@@ -682,6 +674,14 @@ fn trailing_lines(tail: &[Block]) -> usize {
         }
     }
     kept
+}
+
+/// A text's words, lowercased, split at anything not a letter or digit.
+fn lower_words(t: &str) -> Vec<String> {
+    t.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// The text of a paragraph or list item.
