@@ -454,6 +454,19 @@ fn is_form_widget_line(t: &str) -> bool {
     depth == 0 && !outside.contains('(') && !outside.chars().any(char::is_alphabetic)
 }
 
+/// A form as a dump prints it within a paragraph: two or more controls,
+/// lynx's `(BUTTON)` or check boxes (`[ ]`, `[X]`), among its words ("[ ]
+/// Remember me next time (BUTTON) Sign In » … Forget your password?", a
+/// newsletter's list of `[ ] News` `[ ] Sports` boxes). A sign-in or
+/// sign-up box names email and passwords but is no policy text. Blanks to
+/// fill in (`I am a resident of ______`, a contract's `By: ______`) are
+/// not controls: a policy's own request form or signature block has them.
+fn is_form(t: &str) -> bool {
+    let controls =
+        t.matches("(BUTTON)").count() + t.matches("[ ]").count() + t.matches("[X]").count();
+    controls >= 2
+}
+
 /// HTML a dump let through as text (a `<noscript>` tracking pixel, an
 /// `<iframe>`): tags are most of the line.
 fn is_markup_line(t: &str) -> bool {
@@ -496,7 +509,7 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
     let blocks = without_table_of_contents(blocks);
     let blocks: Vec<Block> = blocks
         .into_iter()
-        .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t) || is_ad_notice(t)))
+        .filter(|b| !matches!(b, Block::Paragraph(t) if is_consent_banner(t) || is_ad_notice(t) || is_form(t)))
         .filter(|b| !matches!(b, Block::Paragraph(t) | Block::ListItem { text: t, .. } if is_leftover_code(t)))
         .collect();
     // Text in another language has no English prose to anchor on: left whole.
@@ -967,6 +980,21 @@ mod tests {
             "[A\nB](https://x.example/a-b \"T U\")"
         );
         assert_eq!(strip_link_markers("[12](https://x.example/#p12) We").1, 0);
+    }
+
+    #[test]
+    fn sign_in_boxes_and_feedback_forms_are_forms_but_blanks_to_fill_in_are_not() {
+        assert!(is_form("[ ] Remember me next time (BUTTON) Sign In » Need help logging in? Forget your password? Please enter your username or email address. ____________________ (BUTTON) Reset Password"));
+        assert!(is_form("I found this page helpful because it... (Check all that apply): [ ] Had the information I needed [ ] Was trustworthy"));
+        assert!(!is_form("[ ] I am a citizen and/or resident of ______________, which is located within the ________ Area;"));
+        assert!(!is_form(
+            "By: _________________________ | Printed Name: _________________"
+        ));
+        // A sign-in box above the policy names email and passwords, yet the
+        // policy starts below it.
+        let mut blocks = vec![para("[ ] Remember me next time (BUTTON) Sign In » Forget your password? Please enter your username or email address. You will receive a link to create a new password via email. (BUTTON) Reset Password")];
+        blocks.extend(BODY.iter().map(|t| para(t)));
+        assert_eq!(texts(trim_to_content(blocks, true)), BODY);
     }
 
     #[test]
