@@ -670,7 +670,8 @@ fn trailing_lines(tail: &[Block]) -> usize {
     let closing = |b: &Block| match b {
         Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
             t.contains('@')
-                || (is_label_line(t) && has_figures(t))
+                || (is_label_line(t) && (has_figures(t) || names_recipient(t)))
+                || (t.ends_with(':') && asks_to_write(t) && !quotes_someone(t))
                 || (is_prose(t)
                     && !quotes_someone(t)
                     && (asks_to_write(t)
@@ -679,14 +680,41 @@ fn trailing_lines(tail: &[Block]) -> usize {
         _ => false,
     };
     let mut kept = 0;
-    for (i, b) in tail.iter().enumerate() {
+    let mut i = 0;
+    while i < tail.len() {
+        let b = &tail[i];
         if closing(b) {
-            kept = i + 1;
-        } else if !matches!(b, Block::Heading { .. }) {
+            // A lead-in to contact details ("You can also contact us as
+            // follows:") brings its list.
+            let list = match b {
+                Block::Paragraph(t) if t.ends_with(':') => trailing_list(&tail[i..]),
+                _ => 0,
+            };
+            i += 1 + list;
+            kept = i;
+        } else if matches!(b, Block::Heading { .. }) {
+            i += 1;
+        } else {
             break;
         }
     }
     kept
+}
+
+/// A line that names whom a letter goes to (`Attn: Data Protection
+/// Officer`, `c/o Acme Holdings`, `Privacy Officer`): part of an address.
+fn names_recipient(t: &str) -> bool {
+    let lower = t.trim_start_matches(['-', '*', ' ']).to_lowercase();
+    ["attn", "attention:", "c/o "]
+        .iter()
+        .any(|w| lower.starts_with(w))
+        || [
+            "data protection officer",
+            "privacy officer",
+            "privacy department",
+        ]
+        .iter()
+        .any(|role| lower.contains(role))
 }
 
 /// A text's words, lowercased, split at anything not a letter or digit.
@@ -995,6 +1023,31 @@ mod tests {
         let mut blocks = vec![para("[ ] Remember me next time (BUTTON) Sign In » Forget your password? Please enter your username or email address. You will receive a link to create a new password via email. (BUTTON) Reset Password")];
         blocks.extend(BODY.iter().map(|t| para(t)));
         assert_eq!(texts(trim_to_content(blocks, true)), BODY);
+    }
+
+    /// The contact details closing a policy: an addressee line with no
+    /// figures and a lead-in with its list of addresses.
+    #[test]
+    fn a_closing_addressee_and_contact_list_stay_with_the_policy() {
+        let closing = [
+            "121 Menachem Begin Rd., Tel Aviv, Israel",
+            "Attn: Data Protection Officer",
+            "You can also contact us as follows:",
+        ];
+        let list = [
+            "online: acme.example/contact-data-protection-representative;",
+            "DPO@acme.example",
+            "Acme Technologies, 30 3rd Street, San Francisco, CA 94103 (United States contact)",
+        ];
+        let mut blocks: Vec<Block> = BODY.iter().map(|t| para(t)).collect();
+        blocks.extend(closing.iter().map(|t| para(t)));
+        blocks.extend(list.iter().map(|t| item(t)));
+        blocks.push(para("Like Acme News? Help keep the lights on!"));
+        let kept = texts(trim_to_content(blocks, true));
+        let want: Vec<&str> = BODY.iter().chain(&closing).chain(&list).copied().collect();
+        assert_eq!(kept, want);
+        assert!(names_recipient("c/o Frost Prioleau, CEO"));
+        assert!(!names_recipient("Our officers review requests."));
     }
 
     #[test]
