@@ -57,16 +57,20 @@ fn is_label_line(t: &str) -> bool {
 const TEXT_LINE_WORDS: usize = 8;
 /// The page's footer starts at its last copyright line when at least this
 /// share of the page's text lines stand above it: a notice higher up is the
-/// page's header. A short policy may stand above a long footer (disclaimers,
-/// a sign-up form), so the share is low.
-const FOOTER_TEXT_SHARE: f64 = 0.3;
+/// page's header, or a section of the document (terms' "All rights
+/// reserved" paragraphs).
+const FOOTER_TEXT_SHARE: f64 = 0.75;
+/// The share when the text shows other page chrome (images, menus, link
+/// markers): a short policy may stand above a long footer of disclaimers
+/// and a sign-up form.
+const DUMPED_FOOTER_TEXT_SHARE: f64 = 0.3;
 
 /// The page without its footer: what follows the last copyright line
 /// (`© 2015 Acme. All rights reserved.`) is the site's footer (link lists,
 /// sign-up forms, disclaimers, trackers), when most of the page's text
 /// stands above it; a copyright line near the top is a header and cuts
 /// nothing.
-pub fn before_footer(text: &str) -> &str {
+pub fn before_footer(text: &str, page_chrome: bool) -> &str {
     let text_lines = |t: &str| {
         t.lines()
             .filter(|l| l.split_whitespace().count() >= TEXT_LINE_WORDS)
@@ -74,27 +78,65 @@ pub fn before_footer(text: &str) -> &str {
     };
     let mut offset = 0;
     let mut footer = None;
-    let mut heading = "";
+    // The last line of text, and whether a blank line or an underline
+    // stands between it and this one (as below a heading).
+    let mut previous = String::new();
+    let mut set_apart = false;
     for line in text.split_inclusive('\n') {
         let (shown, _) = strip_link_markers(line);
         let shown = shown.trim();
+        if shown.is_empty() || shown.chars().all(|c| matches!(c, '-' | '=' | '_' | '*')) {
+            set_apart = true;
+            offset += line.len();
+            continue;
+        }
         // A notice (`© 2015`, `Copyright 2015`), not a section on copyright.
-        if opens_with_copyright_notice(shown) && !names_copyright(heading) {
+        let in_section = names_copyright(&previous)
+            && !is_bulleted(&previous)
+            && (set_apart || marked_as_heading(&previous));
+        if opens_with_copyright_notice(shown) && !in_section {
             footer = Some(offset);
         }
-        if !shown.is_empty() && !shown.chars().all(|c| matches!(c, '-' | '=' | '_' | '*')) {
-            heading = line.trim();
-        }
+        previous = shown.to_string();
+        set_apart = false;
         offset += line.len();
     }
+    let share = if page_chrome {
+        DUMPED_FOOTER_TEXT_SHARE
+    } else {
+        FOOTER_TEXT_SHARE
+    };
     match footer {
-        Some(at)
-            if text_lines(&text[..at]) as f64 >= text_lines(text) as f64 * FOOTER_TEXT_SHARE =>
-        {
+        Some(at) if text_lines(&text[..at]) as f64 >= text_lines(text) as f64 * share => {
             &text[..at]
         }
         _ => text,
     }
+}
+
+/// A line that a list's bullet opens (`* [22]Copyright Policy`, a footer's
+/// link), not a heading.
+fn is_bulleted(line: &str) -> bool {
+    line.starts_with(['-', '+', '•', '◦', '□', '·'])
+        || (line.starts_with('*') && !line.starts_with("**"))
+}
+
+/// A line marked as a heading in Markdown (`## Copyright`, `**22.
+/// Copyright/Trademark Information**`) or by a section number.
+fn marked_as_heading(line: &str) -> bool {
+    line.starts_with('#')
+        || (line.starts_with("**") && line.ends_with("**"))
+        || line.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whether a text shows page chrome besides a copyright notice: a line
+/// [`dumped_line`] drops (URL lists, form fields, leftover markup, jump
+/// and pager lines, lynx link labels) or lynx's link markers.
+pub fn shows_page_chrome(text: &str) -> bool {
+    text.lines().any(|line| match dumped_line(line) {
+        Some((_, markers)) => markers > 0,
+        None => !opens_with_copyright_notice(strip_link_markers(line).0.trim()),
+    })
 }
 
 /// The start of a line that a notice opens, looked at when the line runs on
@@ -338,9 +380,13 @@ fn is_pagination_line(t: &str) -> bool {
 /// lettered list.
 fn is_copyright_notice_line(t: &str) -> bool {
     let lower = t.to_lowercase();
-    let lettered_item = lower.starts_with("(c)")
-        && !lower.contains("all rights reserved")
-        && !t.split(|c: char| !c.is_ascii_digit()).any(|n| n.len() == 4);
+    // `(c) 2015 Acme`, not item (c) of a list that names a year later on.
+    let dated = lower
+        .strip_prefix("(c)")
+        .and_then(|rest| rest.split_whitespace().next())
+        .is_some_and(is_year);
+    let lettered_item =
+        lower.starts_with("(c)") && !lower.contains("all rights reserved") && !dated;
     boilerplate::is_copyright_line(t)
         && boilerplate::is_copyright_notice(t)
         && !lettered_item
@@ -355,9 +401,20 @@ fn is_numbered_heading(t: &str) -> bool {
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
+    // A year opens a notice (`2024 © Acme. All rights reserved.`).
     number.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !is_year(number.trim_end_matches('.'))
         && t[number.len()..].starts_with(char::is_whitespace)
         && t.split_whitespace().count() <= 6
+}
+
+/// A year of the kind copyright notices carry (`1995`, `2024`,
+/// `2015-2024`).
+fn is_year(word: &str) -> bool {
+    let first = word.split(['-', '–', ',']).next().unwrap_or("");
+    first.len() == 4
+        && (first.starts_with("19") || first.starts_with("20"))
+        && first.chars().all(|c| c.is_ascii_digit())
 }
 
 /// A jump link has at most this many words (`Back to Everyday Health
@@ -454,6 +511,10 @@ fn is_form_widget_line(t: &str) -> bool {
     depth == 0 && !outside.contains('(') && !outside.chars().any(char::is_alphabetic)
 }
 
+/// A box followed by a sentence of more words, ending with `;` or `.`, is
+/// an item of a checklist.
+const FORM_LABEL_WORDS: usize = 6;
+
 /// A form as a dump prints it within a paragraph: two or more controls,
 /// lynx's `(BUTTON)` or check boxes (`[ ]`, `[X]`), among its words ("[ ]
 /// Remember me next time (BUTTON) Sign In » … Forget your password?", a
@@ -462,9 +523,21 @@ fn is_form_widget_line(t: &str) -> bool {
 /// fill in (`I am a resident of ______`, a contract's `By: ______`) are
 /// not controls: a policy's own request form or signature block has them.
 fn is_form(t: &str) -> bool {
-    let controls =
-        t.matches("(BUTTON)").count() + t.matches("[ ]").count() + t.matches("[X]").count();
-    controls >= 2
+    let buttons = t.matches("(BUTTON)").count();
+    // A box labels a choice or a field ("[ ] News", "[ ] Was trustworthy",
+    // "Password [ ]"); a checklist's sentences ("[ ] You are the person
+    // whose data is requested, or their authorised agent;") are text.
+    let boxes = t
+        .replace("[X]", "[ ]")
+        .replace("[x]", "[ ]")
+        .split("[ ]")
+        .skip(1)
+        .filter(|label| {
+            let label = label.split("(BUTTON)").next().unwrap_or("").trim();
+            label.split_whitespace().count() <= FORM_LABEL_WORDS || !label.ends_with([';', '.'])
+        })
+        .count();
+    buttons + boxes >= 2
 }
 
 /// HTML a dump let through as text (a `<noscript>` tracking pixel, an
@@ -671,7 +744,10 @@ fn trailing_lines(tail: &[Block]) -> usize {
         Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
             t.contains('@')
                 || (is_label_line(t) && (has_figures(t) || names_recipient(t)))
-                || (t.ends_with(':') && asks_to_write(t) && !quotes_someone(t))
+                || (t.ends_with(':')
+                    && t.split_whitespace().count() >= LEAD_IN_WORDS
+                    && asks_to_write(t)
+                    && !quotes_someone(t))
                 || (is_prose(t)
                     && !quotes_someone(t)
                     && (asks_to_write(t)
@@ -700,6 +776,10 @@ fn trailing_lines(tail: &[Block]) -> usize {
     }
     kept
 }
+
+/// A contact lead-in is a sentence ("You can also contact us as
+/// follows:"), not a footer column's label ("Contact:").
+const LEAD_IN_WORDS: usize = 3;
 
 /// A line that names whom a letter goes to (`Attn: Data Protection
 /// Officer`, `c/o Acme Holdings`, `Privacy Officer`): part of an address.
@@ -845,13 +925,16 @@ fn is_consent_banner(t: &str) -> bool {
 
 /// An ad's own notice beside it, as ad networks' choice widgets print it
 /// ("This ad has been matched to your interests. … More information &
-/// opt-out options »", "Why this ad?", "About this ad"): it names
+/// opt-out options »", "Why this ad?", "About this ad"; not "About this
+/// advertising", nor a policy's own "AdChoices" section): it names
 /// information and privacy, yet speaks of the ad, not of the site's policy.
 fn is_ad_notice(t: &str) -> bool {
     let lower = t.trim_start().to_lowercase();
-    ["this ad ", "why this ad", "about this ad", "adchoices"]
+    ["this ad has been", "why this ad", "about this ad"]
         .iter()
-        .any(|opening| lower.starts_with(opening))
+        .any(|opening| {
+            lower.starts_with(opening) && !lower[opening.len()..].starts_with(char::is_alphanumeric)
+        })
 }
 
 /// Characters of markup, style sheets and scripts (`<div class=x>`,
@@ -1018,6 +1101,7 @@ mod tests {
         assert!(!is_form(
             "By: _________________________ | Printed Name: _________________"
         ));
+        assert!(!is_form("[ ] You are the person whose data is requested, or their authorised agent; [ ] The information you provided in this request is true and correct;"));
         // A sign-in box above the policy names email and passwords, yet the
         // policy starts below it.
         let mut blocks = vec![para("[ ] Remember me next time (BUTTON) Sign In » Forget your password? Please enter your username or email address. You will receive a link to create a new password via email. (BUTTON) Reset Password")];
@@ -1102,9 +1186,9 @@ mod tests {
     fn the_footer_starts_at_the_last_copyright_line_below_the_text() {
         let policy = "We collect your name and address when you order from us online.\n".repeat(4);
         let page = format!("{policy}© 2026 Acme Inc. All rights reserved.\nSign up for our newsletter and get ten percent off today.\n");
-        assert_eq!(before_footer(&page), policy);
+        assert_eq!(before_footer(&page, false), policy);
         let header = format!("© 2026 Acme Inc.\n{policy}");
-        assert_eq!(before_footer(&header), header);
+        assert_eq!(before_footer(&header, true), header);
     }
 
     #[test]
@@ -1114,13 +1198,34 @@ mod tests {
             "Sign up for the free newsletter and read breaking news every day.\n".repeat(3);
         let page =
             format!("{policy}Part of the Acme Network © 2014 All Rights Reserved.\n{footer}");
-        assert_eq!(before_footer(&page), policy);
+        assert_eq!(before_footer(&page, true), policy);
+        // Text without other page chrome keeps what follows: there the
+        // notice may be a paragraph of terms.
+        assert_eq!(before_footer(&page, false), page);
         // html2text leaves the footer paragraph on one line after the notice.
         let run_on = format!(
             "{policy}Part of the Acme Network © 2014 All Rights Reserved. Privacy | Terms {}\n",
             footer.replace('\n', " ")
         );
-        assert_eq!(before_footer(&run_on), policy);
+        assert_eq!(before_footer(&run_on, true), policy);
+    }
+
+    #[test]
+    fn a_footer_notice_opening_with_its_year_or_below_a_footer_link_is_still_one() {
+        let policy = "We never rent or sell your email address to third parties, ever.\n".repeat(4);
+        let footer = "Read our disclaimer: nothing here is professional advice of any kind.\n";
+        for notice in ["2024 © Acme. All rights reserved.", "(c) 2015 Acme Inc."] {
+            let page = format!("{policy}{notice}\n{footer}");
+            assert_eq!(before_footer(&page, true), policy, "{notice}");
+        }
+        // A footer's link named for copyright is no section heading.
+        let page = format!("{policy}Copyright Policy\n© 2015 Acme Inc.\n{footer}");
+        assert_eq!(
+            before_footer(&page, true),
+            format!("{policy}Copyright Policy\n")
+        );
+        let links = format!("{policy}   * [21]Terms of Use\n   * [22]Copyright Policy\n\n© 2015 Acme Inc.\n{footer}");
+        assert!(!before_footer(&links, true).contains("disclaimer"));
     }
 
     #[test]
@@ -1141,9 +1246,13 @@ mod tests {
                 "Copyright © 2026, Acme Inc. All rights reserved.",
                 "**22. Copyright/Trademark Information**\n",
             ),
+            (
+                "(c) the rights the California Consumer Privacy Act of 2018 gives you;",
+                "",
+            ),
         ] {
             let doc = format!("{terms}{after}{line}\n{terms}");
-            assert_eq!(before_footer(&doc), doc, "{line}");
+            assert_eq!(before_footer(&doc, true), doc, "{line}");
         }
     }
 

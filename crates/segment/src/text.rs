@@ -28,11 +28,13 @@ pub fn segment_text(text: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_text", bytes = text.len()).entered();
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let without_images = chrome::without_images(&text);
-    let above_footer = chrome::before_footer(&without_images);
+    let page_chrome =
+        without_images.len() < text.len() || chrome::shows_page_chrome(&without_images);
+    let above_footer = chrome::before_footer(&without_images, page_chrome);
     // What a browser's or crawler's dump shows and a clean text does not:
     // images, a footer below the copyright line, lines of page chrome,
     // lynx's link markers.
-    let mut dumped = without_images.len() < text.len() || above_footer.len() < without_images.len();
+    let mut dumped = page_chrome || above_footer.len() < without_images.len();
     let text: String = above_footer.lines().fold(
         String::with_capacity(above_footer.len()),
         |mut out, line| {
