@@ -245,7 +245,7 @@ fn words_of(name: &str) -> Vec<String> {
 }
 
 /// Lower-cased words (runs of letters and digits) of visible text.
-fn text_words(text: &str) -> Vec<String> {
+pub(crate) fn text_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)

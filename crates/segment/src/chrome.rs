@@ -157,7 +157,7 @@ fn opens_with_copyright_notice(line: &str) -> bool {
 /// `22. Copyright/Trademark Information`, `Intellectual property`): a
 /// copyright line below it is the section's text, not the page's footer.
 fn names_copyright(line: &str) -> bool {
-    let words = lower_words(line);
+    let words = boilerplate::text_words(line);
     let names = |w: &String| {
         matches!(
             w.as_str(),
@@ -354,7 +354,7 @@ pub fn is_chrome_block(t: &str, list_item: bool) -> bool {
 /// else. Phone numbers (`+41 41 562 73 63`) and section numbers (`1.8.1`)
 /// do not count up.
 fn is_pagination_line(t: &str) -> bool {
-    let words = lower_words(t);
+    let words = boilerplate::text_words(t);
     let pager = |w: &str| {
         matches!(
             w,
@@ -427,7 +427,7 @@ const JUMP_LINK_WORDS: usize = 8;
 /// [`boilerplate::is_control_text`], that name where they jump.
 fn is_jump_line(t: &str) -> bool {
     let jump = |piece: &str| {
-        let words = lower_words(piece);
+        let words = boilerplate::text_words(piece);
         let jumps = matches!(
             words.as_slice(),
             [verb, to, ..] if matches!(verb.as_str(), "back" | "return" | "go" | "jump" | "skip") && to == "to"
@@ -795,14 +795,6 @@ fn names_recipient(t: &str) -> bool {
         ]
         .iter()
         .any(|role| lower.contains(role))
-}
-
-/// A text's words, lowercased, split at anything not a letter or digit.
-fn lower_words(t: &str) -> Vec<String> {
-    t.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// The text of a paragraph or list item.
