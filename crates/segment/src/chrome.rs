@@ -129,14 +129,15 @@ fn marked_as_heading(line: &str) -> bool {
         || line.starts_with(|c: char| c.is_ascii_digit())
 }
 
-/// Whether a text shows page chrome besides a copyright notice: a line
-/// [`dumped_line`] drops (URL lists, form fields, leftover markup, jump
-/// and pager lines, lynx link labels) or lynx's link markers.
-pub fn shows_page_chrome(text: &str) -> bool {
-    text.lines().any(|line| match dumped_line(line) {
-        Some((_, markers)) => markers > 0,
+/// Whether a line, as [`dumped_line`] judged it, is page chrome other than
+/// a copyright notice: a line it drops (URL lists, form fields, leftover
+/// markup, jump and pager lines, lynx link labels) or one with lynx's link
+/// markers.
+pub fn is_page_chrome(line: &str, judged: &Option<(String, usize)>) -> bool {
+    match judged {
+        Some((_, markers)) => *markers > 0,
         None => !opens_with_copyright_notice(strip_link_markers(line).0.trim()),
-    })
+    }
 }
 
 /// The start of a line that a notice opens, looked at when the line runs on

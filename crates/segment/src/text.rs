@@ -28,24 +28,29 @@ pub fn segment_text(text: &str) -> Segmented {
     let _span = tracing::debug_span!("segment_text", bytes = text.len()).entered();
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let without_images = chrome::without_images(&text);
-    let page_chrome =
-        without_images.len() < text.len() || chrome::shows_page_chrome(&without_images);
-    let above_footer = chrome::before_footer(&without_images, page_chrome);
+    // Each line as a dump's chrome filter judges it, once: what it drops
+    // and what it keeps (without lynx's link markers).
+    let lines: Vec<(&str, Option<(String, usize)>)> = without_images
+        .lines()
+        .map(|line| (line, chrome::dumped_line(line)))
+        .collect();
     // What a browser's or crawler's dump shows and a clean text does not:
-    // images, a footer below the copyright line, lines of page chrome,
-    // lynx's link markers.
-    let mut dumped = page_chrome || above_footer.len() < without_images.len();
-    let text: String = above_footer.lines().fold(
+    // images, lines of page chrome, lynx's link markers, a footer below
+    // the copyright line.
+    let page_chrome = without_images.len() < text.len()
+        || lines
+            .iter()
+            .any(|(line, judged)| chrome::is_page_chrome(line, judged));
+    let above_footer = chrome::before_footer(&without_images, page_chrome);
+    let lines = &lines[..above_footer.lines().count()];
+    let dumped = page_chrome
+        || above_footer.len() < without_images.len()
+        || lines.iter().any(|(_, judged)| judged.is_none());
+    let text: String = lines.iter().filter_map(|(_, judged)| judged.as_ref()).fold(
         String::with_capacity(above_footer.len()),
-        |mut out, line| {
-            match chrome::dumped_line(line) {
-                Some((line, markers)) => {
-                    dumped |= markers > 0;
-                    out.push_str(&line);
-                    out.push('\n');
-                }
-                None => dumped = true,
-            }
+        |mut out, (line, _)| {
+            out.push_str(line);
+            out.push('\n');
             out
         },
     );
