@@ -122,6 +122,10 @@ fn main() {
     }
     let l2 = best.unwrap().1;
     println!("chosen l2 {l2}");
+    if std::env::var_os("KIND_CV_ONLY").is_some() {
+        // Comparing features or data: choose on cross-validation, leave test unread.
+        return;
+    }
 
     let (x, y) = pick(&[Split::Train, Split::Validation]);
     let opts = FitOptions {
