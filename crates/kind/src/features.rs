@@ -98,11 +98,62 @@ fn is_foreign_function_word(word: &str) -> bool {
     FOREIGN_FUNCTION_WORDS.contains(&word)
 }
 
+/// The words that say what kind of page a document is, in the other
+/// languages Open Terms Archive's documents are written in, and their
+/// English equivalents. The model's vocabulary comes from English pages:
+/// without this, a French privacy policy offers it almost nothing it knows
+/// ("données personnelles" is not among its words) and falls to the few
+/// English words it holds. Read as "data", "personal", "privacy", it is
+/// read as an English one would be. With it, cross-validation over train
+/// + validation went from 0.9899 to 0.9924 privacy-vs-not
+/// (`models/policylens-kind/README.md`).
+#[rustfmt::skip]
+const GLOSSARY: &[(&str, &str)] = &[
+    // French
+    ("données", "data"), ("personnelles", "personal"), ("personnel", "personal"),
+    ("confidentialité", "privacy"), ("traitement", "processing"), ("traitements", "processing"),
+    ("traceurs", "trackers"), ("utilisation", "use"), ("générales", "general"),
+    ("contrat", "agreement"), ("responsable", "controller"), ("droits", "rights"),
+    ("finalités", "purposes"), ("destinataires", "recipients"), ("conservation", "retention"),
+    ("collectons", "collect"), ("collectées", "collected"), ("partageons", "share"),
+    ("consentement", "consent"), ("litiges", "disputes"), ("responsabilité", "liability"),
+    ("résiliation", "termination"), ("abonnement", "subscription"), ("mentions", "notice"),
+    ("légales", "legal"), ("éditeur", "publisher"), ("hébergeur", "host"),
+    // German
+    ("daten", "data"), ("personenbezogene", "personal"), ("personenbezogenen", "personal"),
+    ("datenschutz", "privacy"), ("datenschutzerklärung", "privacy"), ("verarbeitung", "processing"),
+    ("nutzungsbedingungen", "terms"), ("vertrag", "agreement"), ("rechte", "rights"),
+    ("zwecke", "purposes"), ("empfänger", "recipients"), ("verantwortliche", "controller"),
+    ("einwilligung", "consent"), ("haftung", "liability"), ("kündigung", "termination"),
+    ("impressum", "imprint"),
+    // Spanish, Italian, Portuguese
+    ("datos", "data"), ("personales", "personal"), ("privacidad", "privacy"),
+    ("tratamiento", "processing"), ("dati", "data"), ("personali", "personal"),
+    ("trattamento", "processing"), ("dados", "data"), ("pessoais", "personal"),
+    ("privacidade", "privacy"), ("tratamento", "processing"), ("términos", "terms"),
+    ("condiciones", "conditions"), ("termini", "terms"), ("condizioni", "conditions"),
+    ("termos", "terms"), ("condições", "conditions"),
+    // Dutch, Swedish
+    ("gegevens", "data"), ("persoonsgegevens", "personal"), ("verwerking", "processing"),
+    ("voorwaarden", "terms"), ("personuppgifter", "personal"), ("behandling", "processing"),
+    ("villkor", "terms"),
+];
+
+/// `word` as the model reads it: its English equivalent when the glossary
+/// has one.
+fn in_english(word: String) -> String {
+    match GLOSSARY.iter().find(|(w, _)| *w == word) {
+        Some((_, english)) => english.to_string(),
+        None => word,
+    }
+}
+
 /// Lower-cased alphabetic words of two letters or more.
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphabetic())
         .filter(|w| w.chars().nth(1).is_some())
         .map(str::to_lowercase)
+        .map(in_english)
 }
 
 #[cfg(test)]
@@ -144,18 +195,32 @@ mod tests {
             text: String::new(),
             clauses: vec![clause(
                 &[],
-                "Nous traitons les données. We do not sell it per request.",
+                "Nous traitons les informations. We do not sell it per request.",
             )],
         };
         let w = features(&doc).counts;
         assert!(!w.contains_key("t:de") && !w.contains_key("b:les"));
         assert_eq!(w["t:politique"], 1);
         assert!(
-            !w.contains_key("b:traitons_données"),
+            !w.contains_key("b:traitons_informations"),
             "no pair across a word left out"
         );
-        assert_eq!((w["b:traitons"], w["b:données"]), (1, 1));
+        assert_eq!((w["b:traitons"], w["b:informations"]), (1, 1));
         assert_eq!(w["b:do_not"], 1, "English words that look foreign stay");
         assert_eq!(w["b:per_request"], 1);
+    }
+
+    #[test]
+    fn kind_words_of_other_languages_are_read_in_english() {
+        let doc = Segmented {
+            title: Some("Datenschutzerklärung".into()),
+            text: String::new(),
+            clauses: vec![clause(&["Vos droits"], "Données personnelles collectées")],
+        };
+        let w = features(&doc).counts;
+        assert_eq!(w["t:privacy"], 1);
+        assert_eq!(w["h:rights"], 1);
+        assert_eq!(w["b:data_personal"], 1);
+        assert!(!w.contains_key("b:données"));
     }
 }
