@@ -105,7 +105,7 @@ fn is_foreign_function_word(word: &str) -> bool {
 /// ("données personnelles" is not among its words) and falls to the few
 /// English words it holds. Read as "data", "personal", "privacy", it is
 /// read as an English one would be. With it, cross-validation over train
-/// + validation went from 0.9899 to 0.9924 privacy-vs-not
+/// and validation went from 0.9899 to 0.9924 privacy-vs-not
 /// (`models/policylens-kind/README.md`).
 #[rustfmt::skip]
 const GLOSSARY: &[(&str, &str)] = &[
