@@ -631,11 +631,16 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
     // before it names it fully ("Northwind explains here what we
     // collect", "Our services include:"), with headings and list items
     // that name it ("Google apps, sites and devices") between.
+    // Items of a list under a lead-in ending with ':' (the lead-in says
+    // what they are: "Third parties we use for advertising:").
+    let introduced = introduced_items(&blocks);
     let first = (0..first)
         .rev()
         .take_while(|&i| match &blocks[i] {
             Block::Heading { .. } => true,
-            Block::ListItem { text: t, .. } => policy_words(t) >= 1 && !quotes_someone(t),
+            Block::ListItem { text: t, .. } => {
+                (policy_words(t) >= 1 || introduced[i]) && !quotes_someone(t)
+            }
             Block::Paragraph(t) => {
                 (addresses_reader(t) || policy_words(t) >= 1)
                     && (prose[i] || t.ends_with(':'))
@@ -664,20 +669,20 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
         + blocks[last + 1..]
             .iter()
             .zip(&prose[last + 1..])
-            .take_while(|(b, &is_prose)| match b {
+            .zip(&introduced[last + 1..])
+            .take_while(|((b, &is_prose), &introduced)| match b {
                 Block::Heading { .. } => true,
                 Block::Paragraph(t) | Block::ListItem { text: t, .. } => {
-                    let speaks = addresses_reader(t) || policy_words(t) >= 1 || t.contains('@');
+                    let speaks = addresses_reader(t)
+                        || policy_words(t) >= 1
+                        || t.contains('@')
+                        || introduced;
                     // A sentence, a lead-in, a list item, or an address
                     // ("Customer Care - Privacy Policy Issues 701 First
                     // Avenue, Sunnyvale, CA 94089"); not a footer's links
                     // (`A | B | C`, "About Join us Terms Pages: 1 2 3").
-                    let address = has_figures(t)
-                        && t.contains(',')
-                        && t.split_whitespace().count() <= CLOSING_WORDS
-                        && !t.contains('|');
                     let sentence = is_prose
-                        || address
+                        || is_address(t)
                         || t.ends_with(':')
                         || matches!(b, Block::ListItem { .. });
                     speaks && sentence && !quotes_someone(t)
@@ -685,7 +690,7 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
                 _ => false,
             })
             .enumerate()
-            .filter(|(_, (b, _))| !matches!(b, Block::Heading { .. }))
+            .filter(|(_, ((b, _), _))| !matches!(b, Block::Heading { .. }))
             .map(|(i, _)| i + 1)
             .last()
             .unwrap_or(0);
@@ -702,6 +707,26 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
         .take(end - start)
         .filter(|(i, _)| !menus.contains(&(i - start)))
         .map(|(_, b)| b)
+        .collect()
+}
+
+/// For each block, whether it is an item of a list that a lead-in
+/// introduces (the paragraph above its items ends with a colon).
+fn introduced_items(blocks: &[Block]) -> Vec<bool> {
+    let mut lead_in = false;
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::ListItem { .. } => lead_in,
+            Block::Paragraph(t) => {
+                lead_in = t.ends_with(':');
+                false
+            }
+            _ => {
+                lead_in = false;
+                false
+            }
+        })
         .collect()
 }
 
@@ -815,6 +840,16 @@ fn is_prose(t: &str) -> bool {
 /// Text with figures in it (an address, a phone number, a date).
 fn has_figures(t: &str) -> bool {
     t.contains(|c: char| c.is_ascii_digit())
+}
+
+/// A postal address on one line: figures, commas, a few words
+/// ("Customer Care - Privacy Policy Issues 701 First Avenue, Sunnyvale, CA
+/// 94089"); not a footer's links (`A | B | C`).
+fn is_address(t: &str) -> bool {
+    has_figures(t)
+        && t.contains(',')
+        && t.split_whitespace().count() <= CLOSING_WORDS
+        && !t.contains('|')
 }
 
 /// How many of the words of `t` are among `words` (case folded).

@@ -354,16 +354,29 @@ fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
     if !is_link_line(&prose) {
         push_visible(Block::Paragraph, &prose, blocks);
     }
+    // Links listed under a sentence that introduces them ("Third parties
+    // we use for advertising:") are what it names, not a menu.
+    let introduced = matches!(blocks.last(), Some(Block::Paragraph(t)) if is_lead_in(t));
     let base = items.iter().map(|(indent, _)| *indent).min().unwrap_or(0);
     for (indent, text) in items {
         let text = normalize(&text);
-        if is_link_line(&text) {
+        if is_link_line(&text) && !introduced {
             continue;
         }
         let depth = u8::try_from(1 + (indent - base).div_ceil(2)).unwrap_or(u8::MAX);
         push_visible(|text| Block::ListItem { depth, text }, &text, blocks);
     }
 }
+
+/// A sentence that introduces a list: it ends with a colon and has words
+/// enough to say something ("Third parties we use for advertising:"), where
+/// a menu's label has one or two ("Follow us:", "Quick links:").
+fn is_lead_in(text: &str) -> bool {
+    text.ends_with(':') && text.split_whitespace().count() >= LEAD_IN_WORDS
+}
+
+/// Words of the shortest lead-in.
+const LEAD_IN_WORDS: usize = 4;
 
 /// Pushes a block of the text a reader sees of `text` (link labels without
 /// their targets), unless nothing is left (a link around an icon).
@@ -554,6 +567,41 @@ at any time.
         assert_eq!(seg.clauses.len(), 2);
         let seg = segment_text("Intro\n=====\n\nBody text here.\n\n## Part\n\nMore text.");
         assert_eq!(seg.clauses[1].heading, ["Intro", "Part"]);
+    }
+
+    #[test]
+    fn links_a_sentence_introduces_are_kept() {
+        let page = "ACME PRIVACY POLICY\n\nWe work with advertising partners, who collect data about your visits to show you ads.\n\nThird parties we use for advertising:\n\n1. [Index Exchange](https://www.indexexchange.com/privacy/)\n2. [OpenX](https://www.openx.com/legal/privacy-policy/)\n3. [Criteo](https://www.criteo.com/privacy/)\n\nYou can opt out of personalised ads in your privacy settings.\n\nFollow us:\n\n- [Twitter](https://twitter.com/acme)\n- [Facebook](https://facebook.com/acme)\n- [Instagram](https://instagram.com/acme)\n";
+        let seg = segment_text(page);
+        let text: Vec<&str> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        let all = text.join("\n");
+        for partner in ["Index Exchange", "OpenX", "Criteo"] {
+            assert!(all.contains(partner), "{partner} lost: {text:?}");
+        }
+        assert!(!all.contains("https://"), "targets are not text: {text:?}");
+        assert!(!all.contains("Twitter"), "a label is no lead-in: {text:?}");
+    }
+
+    #[test]
+    fn introduced_lists_of_names_keep_the_text_around_them() {
+        // Lists naming no policy matter ("Store Terms of Use") under their
+        // lead-ins: the opening above them and the notices below stay.
+        let page = "Device Terms\n============\n\nIf you place an order for, register, or use any device, or if you download, access or otherwise use any software, you agree to the following terms:\n\n*   [Store Terms of Use](https://example.com/a)\n*   [Conditions of Use](https://example.com/b)\n*   [Music Terms of Use](https://example.com/c)\n\nIf you purchase or use a subscription with your compatible device, you also agree to the following terms:\n\n*   [Subscription Terms](https://example.com/d)\n*   [Kids Terms](https://example.com/e)\n\nThe English version of this Agreement shall control.\n\n**Addenda:** This Agreement incorporates the following documents (and no others) by reference:\n\n* [Privacy Policy](https://example.com/p)\n* [Cookie Policy](https://example.com/c)\n* [Government Addendum](https://example.com/g)\n* [Seller Addendum](https://example.com/s)\n\n**Notices:** Except for notices described in **Section 11**, you must send any notices of a legal nature to us by email or at:\n";
+        let seg = segment_text(page);
+        let all = seg
+            .clauses
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for kept in [
+            "If you place an order",
+            "Music Terms of Use",
+            "Seller Addendum",
+            "notices of a legal nature",
+        ] {
+            assert!(all.contains(kept), "{kept} lost: {all}");
+        }
     }
 
     #[test]
