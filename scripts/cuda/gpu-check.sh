@@ -8,7 +8,9 @@
 # 1. labels datasets/examples on the CPU and on the GPU in f32 and checks
 #    that every clause gets the same labels and scores within 1e-3;
 # 2. with ../shared present, evaluates the OPP-115 test split on the GPU
-#    and times it against the CPU (same model, f32, batch 64).
+#    and times it against the CPU (same model, f32, batch 64);
+# 3. with GPU_CHECK_CORPUS=DIR, labels that folder of policies on the GPU
+#    (f32) and on the CPU (the default precision) and prints clauses/s.
 # Exits non-zero when the GPU disagrees with the CPU. GPU_CHECK_DEVICE=cpu
 # runs the same steps with the CPU on both sides (a dry run of this script).
 set -euo pipefail
@@ -51,6 +53,18 @@ if [ -f "$test_file" ]; then
             --json "$out/eval-$dev.json" > "$out/eval-$dev.txt"
         echo "$dev: $(( ($(date +%s%N) - start) / 1000000 )) ms (whole process, model load included)"
         grep -E "^(macro|micro)" "$out/eval-$dev.txt"
+    done
+fi
+corpus=${GPU_CHECK_CORPUS:-}
+if [ -n "$corpus" ]; then
+    echo "== labeling $corpus: GPU f32 against CPU (default precision)"
+    for dev in "$gpu" cpu; do
+        prec=$([ "$dev" = cpu ] && echo auto || echo f32)
+        rm -rf "$out/label-$dev"
+        start=$(date +%s%N)
+        "$bin" label "$corpus" -o "$out/label-$dev" --device "$dev" --precision "$prec" \
+            --batch-size "${GPU_CHECK_BATCH:-64}" > "$out/label-$dev.txt" 2>&1
+        echo "$dev ($prec), whole process $(( ($(date +%s%N) - start) / 1000000 )) ms: $(grep '^labeled' "$out/label-$dev.txt")"
     done
 fi
 echo "gpu check passed; outputs in $out"
