@@ -710,8 +710,40 @@ pub fn trim_to_content(blocks: Vec<Block>, dumped: bool) -> Vec<Block> {
         .collect()
 }
 
+/// A sentence that introduces a list of the policy's matter: it ends with
+/// a colon, has words enough to say something where a menu's label has
+/// one to three ("Follow us:", "Connect with us:"), names what a policy
+/// lists ("Third parties we use for advertising:", "you agree to the
+/// following terms:", not "Stay in touch with us on social media:" or
+/// "Browse our most popular product categories:"), and is no line of form
+/// controls ("SITE SEARCH[ ][Go] Connect:").
+pub(crate) fn is_list_lead_in(t: &str) -> bool {
+    t.ends_with(':')
+        && t.split_whitespace().count() >= LIST_LEAD_IN_WORDS
+        && !t.contains('[')
+        && (policy_words(t) >= 1 || count_words(t, LISTED_MATTER_WORDS) >= 1)
+}
+
+/// Words of the shortest list lead-in.
+const LIST_LEAD_IN_WORDS: usize = 4;
+
+/// What a policy lists besides [`POLICY_WORDS`]: those it shares data with
+/// and the documents it incorporates.
+const LISTED_MATTER_WORDS: &[&str] = &[
+    "third",
+    "parties",
+    "partners",
+    "advertising",
+    "advertisers",
+    "vendors",
+    "providers",
+    "processors",
+    "recipients",
+    "documents",
+];
+
 /// For each block, whether it is an item of a list that a lead-in
-/// introduces (the paragraph above its items ends with a colon).
+/// introduces ([`is_list_lead_in`], the paragraph just above its items).
 fn introduced_items(blocks: &[Block]) -> Vec<bool> {
     let mut lead_in = false;
     blocks
@@ -719,7 +751,7 @@ fn introduced_items(blocks: &[Block]) -> Vec<bool> {
         .map(|b| match b {
             Block::ListItem { .. } => lead_in,
             Block::Paragraph(t) => {
-                lead_in = t.ends_with(':');
+                lead_in = is_list_lead_in(t);
                 false
             }
             _ => {

@@ -355,28 +355,20 @@ fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
         push_visible(Block::Paragraph, &prose, blocks);
     }
     // Links listed under a sentence that introduces them ("Third parties
-    // we use for advertising:") are what it names, not a menu.
-    let introduced = matches!(blocks.last(), Some(Block::Paragraph(t)) if is_lead_in(t));
+    // we use for advertising:") are what it names, not a menu; links to
+    // places in a page (`…#cookies`) are a table of contents all the same.
+    let introduced =
+        matches!(blocks.last(), Some(Block::Paragraph(t)) if chrome::is_list_lead_in(t));
     let base = items.iter().map(|(indent, _)| *indent).min().unwrap_or(0);
     for (indent, text) in items {
         let text = normalize(&text);
-        if is_link_line(&text) && !introduced {
+        if is_link_line(&text) && !(introduced && !links_into_a_page(&text)) {
             continue;
         }
         let depth = u8::try_from(1 + (indent - base).div_ceil(2)).unwrap_or(u8::MAX);
         push_visible(|text| Block::ListItem { depth, text }, &text, blocks);
     }
 }
-
-/// A sentence that introduces a list: it ends with a colon and has words
-/// enough to say something ("Third parties we use for advertising:"), where
-/// a menu's label has one or two ("Follow us:", "Quick links:").
-fn is_lead_in(text: &str) -> bool {
-    text.ends_with(':') && text.split_whitespace().count() >= LEAD_IN_WORDS
-}
-
-/// Words of the shortest lead-in.
-const LEAD_IN_WORDS: usize = 4;
 
 /// Pushes a block of the text a reader sees of `text` (link labels without
 /// their targets), unless nothing is left (a link around an icon).
@@ -385,6 +377,17 @@ fn push_visible(block: impl Fn(String) -> Block, text: &str, blocks: &mut Vec<Bl
     if !visible.is_empty() {
         blocks.push(block(visible));
     }
+}
+
+/// Whether every link target in `text` points to a place in a page
+/// (`[Cookies](https://example.com/privacy#cookies)`).
+fn links_into_a_page(text: &str) -> bool {
+    let targets: Vec<&str> = text
+        .split("](")
+        .skip(1)
+        .map(|rest| rest.split(')').next().unwrap_or(""))
+        .collect();
+    !targets.is_empty() && targets.iter().all(|t| t.contains('#'))
 }
 
 /// Whether a line is mostly markdown-style links: a scraped page's menu.
@@ -571,7 +574,7 @@ at any time.
 
     #[test]
     fn links_a_sentence_introduces_are_kept() {
-        let page = "ACME PRIVACY POLICY\n\nWe work with advertising partners, who collect data about your visits to show you ads.\n\nThird parties we use for advertising:\n\n1. [Index Exchange](https://www.indexexchange.com/privacy/)\n2. [OpenX](https://www.openx.com/legal/privacy-policy/)\n3. [Criteo](https://www.criteo.com/privacy/)\n\nYou can opt out of personalised ads in your privacy settings.\n\nFollow us:\n\n- [Twitter](https://twitter.com/acme)\n- [Facebook](https://facebook.com/acme)\n- [Instagram](https://instagram.com/acme)\n";
+        let page = "ACME PRIVACY POLICY\n\nWe work with advertising partners, who collect data about your visits to show you ads.\n\nThird parties we use for advertising:\n\n1. [Index Exchange](https://www.indexexchange.com/privacy/)\n2. [OpenX](https://www.openx.com/legal/privacy-policy/)\n3. [Criteo](https://www.criteo.com/privacy/)\n\nYou can opt out of personalised ads in your privacy settings.\n\nStay in touch with us on social media:\n\n- [Twitter](https://twitter.com/acme)\n- [Facebook](https://facebook.com/acme)\n- [Instagram](https://instagram.com/acme)\n\nSITE SEARCH[ ][Go] Share your data:\n\n- [Careers](https://acme.example/careers)\n- [Press](https://acme.example/press)\n- [Stores](https://acme.example/stores)\n\nThis policy explains the information we collect about you:\n\n- [What we collect](https://acme.example/privacy#collect)\n- [Whom we share it with](https://acme.example/privacy#share)\n- [Your choices](https://acme.example/privacy#choices)\n";
         let seg = segment_text(page);
         let text: Vec<&str> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
         let all = text.join("\n");
@@ -579,7 +582,9 @@ at any time.
             assert!(all.contains(partner), "{partner} lost: {text:?}");
         }
         assert!(!all.contains("https://"), "targets are not text: {text:?}");
-        assert!(!all.contains("Twitter"), "a label is no lead-in: {text:?}");
+        for chrome in ["Twitter", "Careers", "What we collect"] {
+            assert!(!all.contains(chrome), "{chrome} kept: {text:?}");
+        }
     }
 
     #[test]
