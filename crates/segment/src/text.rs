@@ -362,7 +362,8 @@ fn push_paragraph(para: &[&str], blocks: &mut Vec<Block>) {
     let base = items.iter().map(|(indent, _)| *indent).min().unwrap_or(0);
     for (indent, text) in items {
         let text = normalize(&text);
-        if is_link_line(&text) && !(introduced && !links_into_a_page(&text)) {
+        let menu_entry = is_link_line(&text) && (!introduced || links_into_a_page(&text));
+        if menu_entry {
             continue;
         }
         let depth = u8::try_from(1 + (indent - base).div_ceil(2)).unwrap_or(u8::MAX);
