@@ -181,7 +181,9 @@ def interrupt_after_first_commit(out: Path) -> threading.Thread:
     so the interrupt lands mid-call however fast labeling is."""
 
     def watch():
-        deadline = time.monotonic() + 120
+        # Generous: on a loaded 2-core machine the first commit (model load
+        # included) once came after the 120 s this used to wait.
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if any((out / "_parts").glob("*.documents.parquet")):
                 _thread.interrupt_main()
