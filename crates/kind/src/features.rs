@@ -1,7 +1,8 @@
 //! The words the kind classifier reads, from a segmented document.
 
 use policylens_core::Segmented;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 /// Body words read per document: enough to know a page, bounded for a
 /// 10 MB one.
@@ -95,7 +96,9 @@ const FOREIGN_FUNCTION_WORDS: &[&str] = &[
 /// Whether `word` is left out of the features (a word on either side of it
 /// then makes no pair with it).
 fn is_foreign_function_word(word: &str) -> bool {
-    FOREIGN_FUNCTION_WORDS.contains(&word)
+    static SET: LazyLock<HashSet<&str>> =
+        LazyLock::new(|| FOREIGN_FUNCTION_WORDS.iter().copied().collect());
+    SET.contains(word)
 }
 
 /// The words that say what kind of page a document is, in the other
@@ -142,8 +145,10 @@ const GLOSSARY: &[(&str, &str)] = &[
 /// `word` as the model reads it: its English equivalent when the glossary
 /// has one.
 fn in_english(word: String) -> String {
-    match GLOSSARY.iter().find(|(w, _)| *w == word) {
-        Some((_, english)) => english.to_string(),
+    static MAP: LazyLock<HashMap<&str, &str>> =
+        LazyLock::new(|| GLOSSARY.iter().copied().collect());
+    match MAP.get(word.as_str()) {
+        Some(english) => english.to_string(),
         None => word,
     }
 }
