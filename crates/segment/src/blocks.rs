@@ -213,6 +213,13 @@ impl Output {
     }
 }
 
+/// Test helper: every clause's text, one after another.
+#[cfg(test)]
+pub fn all_text(seg: &Segmented) -> String {
+    let texts: Vec<&str> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+    texts.join("\n")
+}
+
 /// Test helper: every clause's offsets select exactly its text.
 #[cfg(test)]
 pub fn assert_offsets(seg: &Segmented) {

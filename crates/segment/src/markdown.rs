@@ -50,10 +50,32 @@ struct State {
     bold: usize,
     chars: usize,
     bold_chars: usize,
+    /// Links in the buffered text whose target is a place in a page
+    /// (`#cookies`).
+    links_into_a_page: usize,
+    /// The lists being read, outermost first.
+    open_lists: Vec<OpenList>,
     /// Level of the last ATX or setext heading (a bold heading sits below it).
     last_heading: u8,
     /// The first ATX or setext heading.
     title: Option<String>,
+}
+
+/// A list being read, to tell a menu (every item a link, nothing leading
+/// into it) from a list the policy sets out.
+struct OpenList {
+    /// Index of its first block in [`State::blocks`].
+    first_block: usize,
+    items: usize,
+    /// Whether every item so far is a menu entry.
+    menu: bool,
+    /// Whether a lead-in ("Third parties we use for advertising:") is the
+    /// block above it, or above the list it is nested in.
+    introduced: bool,
+    /// Whether that lead-in is a sentence the items complete ("We keep
+    /// information about you so that we can"), whose links into the page
+    /// are no table of contents.
+    continued: bool,
 }
 
 impl State {
@@ -102,6 +124,7 @@ impl State {
             Tag::List(_) => {
                 self.flush();
                 self.lists = self.lists.saturating_add(1);
+                self.open_list();
             }
             Tag::Item => {
                 self.flush();
@@ -117,9 +140,10 @@ impl State {
             }
             Tag::Image { .. } => self.images += 1,
             Tag::Strong => self.bold += 1,
-            Tag::Link { .. } => {
+            Tag::Link { dest_url, .. } => {
                 self.link_depth += 1;
                 self.links += 1;
+                self.links_into_a_page += usize::from(dest_url.contains('#'));
                 self.unlinked.push(boilerplate::LINK_MARK);
             }
             Tag::CodeBlock(_)
@@ -143,6 +167,7 @@ impl State {
             TagEnd::List(_) => {
                 self.flush();
                 self.lists = self.lists.saturating_sub(1);
+                self.close_list();
             }
             TagEnd::Item => {
                 self.flush();
@@ -197,6 +222,7 @@ impl State {
         self.buf.clear();
         self.unlinked.clear();
         self.links = 0;
+        self.links_into_a_page = 0;
         self.link_chars = 0;
         self.chars = 0;
         self.bold_chars = 0;
@@ -217,6 +243,7 @@ impl State {
                 self.links,
             );
         let bold = self.bold_line();
+        let menu_entry = self.is_menu_entry();
         self.reset();
         if text.is_empty() {
             return;
@@ -228,6 +255,10 @@ impl State {
         } else if navigation || crate::chrome::is_chrome_block(&text, !self.items.is_empty()) {
             return;
         } else if let Some(&depth) = self.items.last() {
+            if let Some(list) = self.open_lists.last_mut() {
+                list.items += 1;
+                list.menu &= menu_entry;
+            }
             Block::ListItem { depth, text }
         } else if bold && boilerplate::heading_shaped(&text) {
             Block::Heading {
@@ -238,6 +269,57 @@ impl State {
             Block::Paragraph(text)
         };
         self.blocks.push(block);
+    }
+}
+
+impl State {
+    /// Starts a list; a lead-in just above it (a paragraph, or the item it
+    /// is nested in) introduces it, and a nested list is introduced when
+    /// its parent is.
+    fn open_list(&mut self) {
+        let lead_in = match self.blocks.last() {
+            Some(Block::Paragraph(t) | Block::ListItem { text: t, .. }) => {
+                crate::chrome::introduces_list(t).then_some(t)
+            }
+            _ => None,
+        };
+        let continued = lead_in.is_some_and(|t| t.ends_with(char::is_alphanumeric));
+        let parent = self.open_lists.last();
+        self.open_lists.push(OpenList {
+            first_block: self.blocks.len(),
+            items: 0,
+            menu: true,
+            introduced: lead_in.is_some() || parent.is_some_and(|l| l.introduced),
+            continued: continued || parent.is_some_and(|l| l.continued),
+        });
+    }
+
+    /// Ends a list: a menu of at least two entries is page chrome, dropped
+    /// with what is nested in it (a crawler's `* [Privacy FAQ](…)` lines);
+    /// a list that is kept keeps the list it is nested in.
+    fn close_list(&mut self) {
+        let Some(list) = self.open_lists.pop() else {
+            return;
+        };
+        if list.menu && list.items >= 2 {
+            self.blocks.truncate(list.first_block);
+        } else if !list.menu {
+            if let Some(parent) = self.open_lists.last_mut() {
+                parent.menu = false;
+            }
+        }
+    }
+
+    /// Whether the buffered list item is a menu's entry: nothing but links,
+    /// in a list no lead-in introduces, or links into a page (a table of
+    /// contents) under any lead-in but a sentence the items complete.
+    fn is_menu_entry(&self) -> bool {
+        let links_only = self.links > 0 && !self.unlinked.chars().any(char::is_alphanumeric);
+        let into_a_page = self.links_into_a_page == self.links;
+        let Some(list) = self.open_lists.last() else {
+            return false;
+        };
+        links_only && (!list.introduced || (into_a_page && !list.continued))
     }
 }
 
@@ -358,6 +440,69 @@ We collect:
               - Information used: Information You Provide, Automatically Collected \
               Information, and Information From Others."]
         );
+    }
+
+    #[test]
+    fn a_crawlers_menus_are_no_clauses() {
+        // As html2text prints a page's menus (OPP-115's hemmings.com) and
+        // as the archive kept Swiss-Post.md's section menu: lists whose
+        // items are only links, nested or not, with nothing leading into
+        // them; and a table of contents linking into the page under a
+        // sentence that ends.
+        let seg = segment_markdown(
+            "[Logo](/) Toggle navigation Menu\n\n\
+             * [ Who We Are ](/#)\n  * [About Us](/about)\n  * [Careers](/jobs)\n\
+             * [ Our Brands ](/#)\n  * [Hemmings](/h)\n  * [Bizwomen](/b)\n\n\
+             # Privacy Policy\n\n\
+             This Privacy Policy explains what we collect and whom we share it with.\n\n\
+             1. [What We Collect](#collect)\n2. [Sharing](#share)\n\n\
+             We collect your name and e-mail address.\n\n\
+             ## Related\n\n* [Overview](/legal)\n* [Cookies](/legal/cookies)\n",
+        );
+        assert_offsets(&seg);
+        let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Logo Toggle navigation Menu",
+                "This Privacy Policy explains what we collect and whom we share it with.",
+                "We collect your name and e-mail address.",
+                // A last heading stays, as every heading with nothing under it.
+                "Related",
+            ]
+        );
+    }
+
+    #[test]
+    fn links_a_sentence_leads_into_are_clauses() {
+        // As on LinkedIn's trackers policy, IGN-Entertainment.md, BBC.md and
+        // Amazon Prime's terms (OTA): a lead-in, a sentence of policy
+        // matter without a colon, a sentence the items complete (their
+        // links into the page no table of contents), and a lone link.
+        let seg = segment_markdown(
+            "To learn more about advertisers' use of cookies, visit these links:\n\n\
+             * [Internet Advertising Bureau](https://www.iab.com/)\n\
+             * [EDAA](https://www.edaa.eu/)\n\n\
+             This Privacy Policy covers information collected through the following websites\n\n\
+             * [Ziff Davis](https://ziffdavis.com/)\n* [Mashable](https://mashable.com/)\n\n\
+             We keep information about you so that we can\n\n\
+             * [get the right services for you](#use)\n* [keep in touch with you](#contact)\n\n\
+             Short label\n\n* [Opt out](https://example.com/opt-out)\n\n\
+             You have the right to:\n\n* [request a copy](/copy)\n* [object](/object)\n\n\
+             ## Cookies\n\n* [Analytics](/a)\n  * We count visits.\n* [Ads](/ads)\n  * We show ads.\n",
+        );
+        assert_offsets(&seg);
+        let text = crate::blocks::all_text(&seg);
+        for kept in [
+            "EDAA",
+            "Mashable",
+            "keep in touch with you",
+            "Opt out",
+            "request a copy",
+            "Analytics",
+        ] {
+            assert!(text.contains(kept), "{kept} lost from:\n{text}");
+        }
     }
 
     #[test]

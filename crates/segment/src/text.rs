@@ -594,12 +594,7 @@ at any time.
         // lead-ins: the opening above them and the notices below stay.
         let page = "Device Terms\n============\n\nIf you place an order for, register, or use any device, or if you download, access or otherwise use any software, you agree to the following terms:\n\n*   [Store Terms of Use](https://example.com/a)\n*   [Conditions of Use](https://example.com/b)\n*   [Music Terms of Use](https://example.com/c)\n\nIf you purchase or use a subscription with your compatible device, you also agree to the following terms:\n\n*   [Subscription Terms](https://example.com/d)\n*   [Kids Terms](https://example.com/e)\n\nThe English version of this Agreement shall control.\n\n**Addenda:** This Agreement incorporates the following documents (and no others) by reference:\n\n* [Privacy Policy](https://example.com/p)\n* [Cookie Policy](https://example.com/c)\n* [Government Addendum](https://example.com/g)\n* [Seller Addendum](https://example.com/s)\n\n**Notices:** Except for notices described in **Section 11**, you must send any notices of a legal nature to us by email or at:\n";
         let seg = segment_text(page);
-        let all = seg
-            .clauses
-            .iter()
-            .map(|c| c.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let all = crate::blocks::all_text(&seg);
         for kept in [
             "If you place an order",
             "Music Terms of Use",
