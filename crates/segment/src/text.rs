@@ -162,6 +162,15 @@ fn is_rule(line: &str) -> bool {
 }
 
 /// The heading level and text, if this paragraph is a heading.
+/// Whether a line has figures after a comma, as a date ("Last updated:
+/// May 1, 2024") or a postal address ("410 Terry Avenue North, Seattle,
+/// WA 98109") has: a line of text, kept below a policy's last paragraph,
+/// where a heading with nothing under it is not.
+fn dated_or_addressed(text: &str) -> bool {
+    text.split_once(',')
+        .is_some_and(|(_, after)| after.contains(|c: char| c.is_ascii_digit()))
+}
+
 fn heading_of(para: &[&str]) -> Option<(u8, String)> {
     let wrapped;
     let (line, underline) = match para {
@@ -205,7 +214,7 @@ fn heading_of(para: &[&str]) -> Option<(u8, String)> {
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
     // Phone numbers, dates and such are not headings.
     let digits = text.chars().filter(char::is_ascii_digit).count();
-    if digits >= letters.len() {
+    if digits >= letters.len() || dated_or_addressed(&text) {
         return None;
     }
     if letters.len() >= 2 && letters.iter().all(|c| !c.is_lowercase()) {
@@ -618,6 +627,26 @@ at any time.
         assert_offsets(&seg);
         let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(texts, ["We may contact you.", "Last Updated March 2024"]);
+    }
+
+    #[test]
+    fn dates_and_addresses_below_the_policy_are_kept() {
+        // Title-cased lines with figures after a comma are a date or an
+        // address, not headings that the trim below the last paragraph
+        // would drop with nothing under them.
+        let seg = segment_text(
+            "Privacy Policy\n\nWe collect your name and e-mail address when you register.\n\n\
+             Notices: you must send any notices of a legal nature to us by email or at:\n\n\
+             ACME CORPORATION\n\nAttn: Legal Department\n\n\
+             410 Terry Avenue North, Seattle, WA 98109\n\nLast Updated: May 1, 2024\n",
+        );
+        assert_offsets(&seg);
+        let all = crate::blocks::all_text(&seg);
+        for kept in ["410 Terry Avenue North", "May 1, 2024"] {
+            assert!(all.contains(kept), "{kept} lost: {all}");
+        }
+        assert!(heading_of(&["Last Updated: May 1, 2024"]).is_none());
+        assert!(heading_of(&["Section 4, Your Rights"]).is_some());
     }
 
     #[test]
