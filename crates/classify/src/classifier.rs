@@ -332,9 +332,9 @@ impl Classifier {
                 hint: "config.json must be a BERT config".into(),
             })?;
         // SAFETY: read-only memory map; candle copies the tensors out.
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &opts.device) }
-                .map_err(|e| corrupt(e.to_string()))?;
+        let dtype = opts.precision.dtype();
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], dtype, &opts.device) }
+            .map_err(|e| corrupt(e.to_string()))?;
         let mut model = SequenceClassifier::new(vb, &bert_config, config.labels.len())
             .map_err(|e| weights_error(dir, &e.to_string()))?;
         if opts.precision == Precision::Int8 {
@@ -418,7 +418,7 @@ impl Classifier {
             } => {
                 let (rows, owner) = run_windows(tokenizer, clauses, *batch_size, |batch| {
                     let logits = model.logits_for(batch, tokenizer.pad_id(), device, Ops::Fused)?;
-                    Ok(candle_nn::ops::sigmoid(&logits)?)
+                    Ok(candle_nn::ops::sigmoid(&logits.to_dtype(DType::F32)?)?)
                 })?;
                 let probs = rows
                     .iter()
@@ -720,8 +720,9 @@ mod tests {
         assert!(err.contains("tiny-bert/model.safetensors"), "{err}");
     }
 
-    #[test]
-    fn int8_scores_track_f32_and_the_model_id_says_int8() {
+    /// Scores of the tiny model in f32 and in `precision`, for two clauses,
+    /// and the model id in `precision`.
+    fn scores_in(precision: Precision) -> (Vec<Scores>, Vec<Scores>, String) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = write_tiny_model(tmp.path(), &LabelSet::policylens(), 16).unwrap();
         let load = |precision| {
@@ -734,22 +735,46 @@ mod tests {
             )
             .unwrap()
         };
-        let (exact, int8) = (load(Precision::F32), load(Precision::Int8));
-        assert!(int8.model_id().contains("+int8"), "{}", int8.model_id());
-        assert!(!exact.model_id().contains("int8"));
+        let (exact, other) = (load(Precision::F32), load(precision));
+        assert!(!exact.model_id().contains('+'), "{}", exact.model_id());
         let texts = [
             "we collect your fingerprint at the door",
             "you may opt out of marketing e-mail at any time by writing to us",
         ];
         let a = exact.score(&exact.tokenize_all(&texts).unwrap()).unwrap();
-        let b = int8.score(&int8.tokenize_all(&texts).unwrap()).unwrap();
+        let b = other.score(&other.tokenize_all(&texts).unwrap()).unwrap();
+        (a, b, other.model_id().to_string())
+    }
+
+    /// Whether every score is within `tolerance` of f32's and some differ.
+    fn tracks(a: &[Scores], b: &[Scores], tolerance: f32) -> bool {
         let mut differs = false;
-        for (x, y) in a.iter().zip(&b) {
+        for (x, y) in a.iter().zip(b) {
             for (p, q) in x.0.iter().zip(&y.0) {
-                assert!((p - q).abs() < 0.02, "{p} vs {q}");
+                assert!((p - q).abs() < tolerance, "{p} vs {q}");
                 differs |= p != q;
             }
         }
-        assert!(differs, "int8 scores equal f32 bit for bit: not quantized?");
+        differs
+    }
+
+    #[test]
+    fn int8_scores_track_f32_and_the_model_id_says_int8() {
+        let (exact, int8, id) = scores_in(Precision::Int8);
+        assert!(id.contains("+int8"), "{id}");
+        assert!(
+            tracks(&exact, &int8, 0.02),
+            "int8 scores equal f32 bit for bit: not quantized?"
+        );
+    }
+
+    #[test]
+    fn bf16_scores_track_f32_and_the_model_id_says_bf16() {
+        let (exact, bf16, id) = scores_in(Precision::Bf16);
+        assert!(id.ends_with("+bf16w"), "{id}");
+        assert!(
+            tracks(&exact, &bf16, 0.02),
+            "bf16 scores equal f32 bit for bit: not bf16?"
+        );
     }
 }

@@ -35,7 +35,8 @@ impl Encoder {
             .map_err(|e| corrupt(&config_path, e.to_string()))?;
         let weights = dir.join("model.safetensors");
         // SAFETY: the file is memory-mapped read-only; candle copies tensors out of it.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
+        let dtype = precision.resolve(device).dtype();
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], dtype, device) }
             .map_err(|e| corrupt(&weights, e.to_string()))?;
         let mut bert = Bert::load(vb, &config).map_err(|e| corrupt(&weights, e.to_string()))?;
         if precision.resolve(device) == Precision::Int8 {
@@ -82,7 +83,8 @@ impl Encoder {
         let mask = Tensor::from_vec(mask, (n, max_len), &self.device)?;
         let types = ids.zeros_like()?;
         let hidden = self.bert.forward(&ids, &types, &mask, Ops::Fused)?;
-        mean_pool_normalized(&hidden, &mask)
+        // Pooled in f32 whatever the encoder's precision.
+        mean_pool_normalized(&hidden.to_dtype(DType::F32)?, &mask)
     }
 }
 

@@ -9,6 +9,9 @@ pub enum Precision {
     F32,
     /// Int8 weights (per output channel) and activations (per row).
     Int8,
+    /// bf16 weights and activations, for GPUs (their tensor cores); the
+    /// scores are made f32 at the end. Runs on a CPU too, slowly.
+    Bf16,
     /// Int8 on a CPU with a fast integer kernel, f32 elsewhere (other
     /// CPUs, GPUs): what `policylens` uses unless told. Made concrete by
     /// [`Precision::resolve`] when a model loads, so outputs record which.
@@ -31,15 +34,27 @@ impl Precision {
     /// `+int8a7w7` where the int8 kernel is AVX2's, whose activations and
     /// weights are 7-bit (its scores differ slightly from the other
     /// kernels', which all give the same ones).
-    /// The model adds `+bf16` when its attention runs in bf16.
+    /// `+bf16w` for bf16 weights and activations. The model adds `+bf16`
+    /// when (only) its attention runs in bf16.
     pub fn id_suffix(self) -> &'static str {
         use policylens_kernels::int8::try_selected_kernel;
         match self {
             Precision::F32 | Precision::Auto => "",
+            Precision::Bf16 => "+bf16w",
             Precision::Int8 => match try_selected_kernel() {
                 Ok(kernel) if kernel.weight_max() < 127 => "+int8a7w7",
                 _ => "+int8",
             },
+        }
+    }
+}
+
+impl Precision {
+    /// The dtype of the encoder's weights and activations.
+    pub fn dtype(self) -> candle_core::DType {
+        match self {
+            Precision::Bf16 => candle_core::DType::BF16,
+            _ => candle_core::DType::F32,
         }
     }
 }
@@ -50,8 +65,11 @@ impl std::str::FromStr for Precision {
         match s.to_ascii_lowercase().as_str() {
             "f32" => Ok(Precision::F32),
             "int8" => Ok(Precision::Int8),
+            "bf16" => Ok(Precision::Bf16),
             "auto" => Ok(Precision::Auto),
-            other => Err(format!("unknown precision {other:?} (auto, f32 or int8)")),
+            other => Err(format!(
+                "unknown precision {other:?} (auto, f32, int8 or bf16)"
+            )),
         }
     }
 }
@@ -61,6 +79,7 @@ impl std::fmt::Display for Precision {
         f.write_str(match self {
             Precision::F32 => "f32",
             Precision::Int8 => "int8",
+            Precision::Bf16 => "bf16",
             Precision::Auto => "auto",
         })
     }
@@ -95,6 +114,9 @@ mod tests {
         let int8 = if seven_bit { "+int8a7w7" } else { "+int8" };
         assert_eq!(Precision::Int8.id_suffix(), int8);
         assert_eq!(Precision::F32.id_suffix(), "");
-        assert!("bf16".parse::<Precision>().unwrap_err().contains("auto"));
+        assert_eq!("bf16".parse::<Precision>().unwrap(), Precision::Bf16);
+        assert_eq!(Precision::Bf16.resolve(&cpu), Precision::Bf16);
+        assert_eq!(Precision::Bf16.id_suffix(), "+bf16w");
+        assert!("fp16".parse::<Precision>().unwrap_err().contains("bf16"));
     }
 }

@@ -96,10 +96,11 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 32, value_parser = positive)]
     pub batch_size: usize,
     /// Encoder arithmetic: auto (int8 on a CPU with a fast integer kernel,
-    /// f32 elsewhere), f32 (exact, agrees with `transformers`) or int8
-    /// (quantized dense layers); the model id in the output records which
-    /// ran (`+int8`; `+int8a7w7` on AVX2-only CPUs, whose kernel takes
-    /// 7-bit activations and weights).
+    /// f32 elsewhere), f32 (exact, agrees with `transformers`), int8
+    /// (quantized dense layers, CPU) or bf16 (weights and activations, for
+    /// GPUs); the model id in the output records which ran (`+int8`;
+    /// `+int8a7w7` on AVX2-only CPUs, whose kernel takes 7-bit activations
+    /// and weights; `+bf16w`).
     #[arg(long, default_value = "auto")]
     pub precision: Precision,
 }
