@@ -61,7 +61,8 @@ class Labeler:
             ``models/policylens-minilm-opp115`` (working directory, then the
             checkout the package was built from).
         precision: ``"auto"`` (int8 on a CPU with a fast integer kernel, f32
-            elsewhere), ``"f32"`` or ``"int8"``; ``model_id`` says which ran.
+            elsewhere), ``"f32"``, ``"int8"`` (CPU) or ``"bf16"`` (for GPUs);
+            ``model_id`` says which ran.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"metal"`` or ``"auto"``.
         batch_size: token windows per encoder call.
         threads: worker threads. The encoder's and rayon's pools are sized
