@@ -725,19 +725,24 @@ pub(crate) fn is_list_lead_in(t: &str) -> bool {
 }
 
 /// Whether a paragraph introduces the list below it in Markdown: a
-/// lead-in ("You have the right to:"), or a sentence of policy matter
-/// ("This Privacy Policy covers information collected through the
-/// following websites and mobile applications", "… are incorporated into
-/// these Terms."). Markdown is written, or kept by an archive, as the page's
-/// text, so a list of links under such a sentence is its matter; a
-/// crawler's menus sit under logos, headings, short labels ("Related
-/// Articles") and other menus.
+/// lead-in of policy matter or one that announces a list ("You have the
+/// right to:", "We use the following tools:"), or a sentence of policy
+/// matter that announces the list or runs on into it ("This Privacy
+/// Policy covers information collected through the following websites",
+/// "We keep information about you so that we can"). Markdown is written,
+/// or kept by an archive, as the page's text, so a list of links under
+/// such a sentence is its matter; a crawler's menus sit under logos,
+/// headings, short labels ("Related Articles"), other menus, and the
+/// policy's last sentence ("… you agree to our terms of use.").
 pub(crate) fn introduces_list(t: &str) -> bool {
     let words = t.split_whitespace().count();
     let matter = policy_words(t) >= 1
         || count_words(t, LISTED_MATTER_WORDS) >= 1
         || count_words(t, INTRODUCED_MATTER_WORDS) >= 1;
-    matter && (words >= LIST_SENTENCE_WORDS || (t.ends_with(':') && words >= LIST_LEAD_IN_WORDS))
+    let announces = count_words(t, LIST_ANNOUNCING_WORDS) >= 1;
+    let runs_on = t.ends_with(char::is_alphanumeric);
+    (t.ends_with(':') && words >= LIST_LEAD_IN_WORDS && (matter || announces))
+        || (words >= LIST_SENTENCE_WORDS && matter && (announces || runs_on))
 }
 
 /// Words of the shortest sentence that introduces a list without a colon.
@@ -746,6 +751,18 @@ const LIST_SENTENCE_WORDS: usize = 8;
 /// What a Markdown policy lists besides [`LISTED_MATTER_WORDS`]: the
 /// terms it incorporates and the rights it gives.
 const INTRODUCED_MATTER_WORDS: &[&str] = &["terms", "conditions", "right", "rights"];
+
+/// Words that announce a list below ("the following websites", "listed
+/// below", "these services").
+const LIST_ANNOUNCING_WORDS: &[&str] = &[
+    "following",
+    "below",
+    "listed",
+    "these",
+    "include",
+    "includes",
+    "including",
+];
 
 /// Words of the shortest list lead-in.
 const LIST_LEAD_IN_WORDS: usize = 4;

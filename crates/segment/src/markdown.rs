@@ -50,9 +50,6 @@ struct State {
     bold: usize,
     chars: usize,
     bold_chars: usize,
-    /// Links in the buffered text whose target is a place in a page
-    /// (`#cookies`).
-    links_into_a_page: usize,
     /// The lists being read, outermost first.
     open_lists: Vec<OpenList>,
     /// Level of the last ATX or setext heading (a bold heading sits below it).
@@ -72,10 +69,6 @@ struct OpenList {
     /// Whether a lead-in ("Third parties we use for advertising:") is the
     /// block above it, or above the list it is nested in.
     introduced: bool,
-    /// Whether that lead-in is a sentence the items complete ("We keep
-    /// information about you so that we can"), whose links into the page
-    /// are no table of contents.
-    continued: bool,
 }
 
 impl State {
@@ -140,10 +133,9 @@ impl State {
             }
             Tag::Image { .. } => self.images += 1,
             Tag::Strong => self.bold += 1,
-            Tag::Link { dest_url, .. } => {
+            Tag::Link { .. } => {
                 self.link_depth += 1;
                 self.links += 1;
-                self.links_into_a_page += usize::from(dest_url.contains('#'));
                 self.unlinked.push(boilerplate::LINK_MARK);
             }
             Tag::CodeBlock(_)
@@ -222,7 +214,6 @@ impl State {
         self.buf.clear();
         self.unlinked.clear();
         self.links = 0;
-        self.links_into_a_page = 0;
         self.link_chars = 0;
         self.chars = 0;
         self.bold_chars = 0;
@@ -277,20 +268,17 @@ impl State {
     /// is nested in) introduces it, and a nested list is introduced when
     /// its parent is.
     fn open_list(&mut self) {
-        let lead_in = match self.blocks.last() {
-            Some(Block::Paragraph(t) | Block::ListItem { text: t, .. }) => {
-                crate::chrome::introduces_list(t).then_some(t)
-            }
-            _ => None,
-        };
-        let continued = lead_in.is_some_and(|t| t.ends_with(char::is_alphanumeric));
-        let parent = self.open_lists.last();
+        let lead_in = matches!(
+            self.blocks.last(),
+            Some(Block::Paragraph(t) | Block::ListItem { text: t, .. })
+                if crate::chrome::introduces_list(t)
+        );
+        let parent = self.open_lists.last().is_some_and(|l| l.introduced);
         self.open_lists.push(OpenList {
             first_block: self.blocks.len(),
             items: 0,
             menu: true,
-            introduced: lead_in.is_some() || parent.is_some_and(|l| l.introduced),
-            continued: continued || parent.is_some_and(|l| l.continued),
+            introduced: lead_in || parent,
         });
     }
 
@@ -311,15 +299,15 @@ impl State {
     }
 
     /// Whether the buffered list item is a menu's entry: nothing but links,
-    /// in a list no lead-in introduces, or links into a page (a table of
-    /// contents) under any lead-in but a sentence the items complete.
+    /// in a list no lead-in introduces. (A table of contents under a
+    /// lead-in goes when its entries repeat the headings:
+    /// [`crate::chrome::without_table_of_contents`]; footnote links such as
+    /// `privacy#footnote-ip` are no table of contents.)
     fn is_menu_entry(&self) -> bool {
         let links_only = self.links > 0 && !self.unlinked.chars().any(char::is_alphanumeric);
-        let into_a_page = self.links_into_a_page == self.links;
-        let Some(list) = self.open_lists.last() else {
-            return false;
-        };
-        links_only && (!list.introduced || (into_a_page && !list.continued))
+        self.open_lists
+            .last()
+            .is_some_and(|list| links_only && !list.introduced)
     }
 }
 
@@ -444,11 +432,11 @@ We collect:
 
     #[test]
     fn a_crawlers_menus_are_no_clauses() {
-        // As html2text prints a page's menus (OPP-115's hemmings.com) and
-        // as the archive kept Swiss-Post.md's section menu: lists whose
-        // items are only links, nested or not, with nothing leading into
-        // them; and a table of contents linking into the page under a
-        // sentence that ends.
+        // As html2text prints a page's menus (OPP-115's hemmings.com and
+        // ticketmaster.com) and as the archive kept Swiss-Post.md's section
+        // menu: lists whose items are only links, nested or not, with
+        // nothing leading into them, under a sentence that neither
+        // announces nor runs into them.
         let seg = segment_markdown(
             "[Logo](/) Toggle navigation Menu\n\n\
              * [ Who We Are ](/#)\n  * [About Us](/about)\n  * [Careers](/jobs)\n\
@@ -457,6 +445,8 @@ We collect:
              This Privacy Policy explains what we collect and whom we share it with.\n\n\
              1. [What We Collect](#collect)\n2. [Sharing](#share)\n\n\
              We collect your name and e-mail address.\n\n\
+             By continuing past this page, you agree to our terms of use.\n\n\
+             * [About us](/about)\n* [Jobs](/jobs)\n\n\
              ## Related\n\n* [Overview](/legal)\n* [Cookies](/legal/cookies)\n",
         );
         assert_offsets(&seg);
@@ -467,6 +457,7 @@ We collect:
                 "Logo Toggle navigation Menu",
                 "This Privacy Policy explains what we collect and whom we share it with.",
                 "We collect your name and e-mail address.",
+                "By continuing past this page, you agree to our terms of use.",
                 // A last heading stays, as every heading with nothing under it.
                 "Related",
             ]
@@ -476,9 +467,9 @@ We collect:
     #[test]
     fn links_a_sentence_leads_into_are_clauses() {
         // As on LinkedIn's trackers policy, IGN-Entertainment.md, BBC.md and
-        // Amazon Prime's terms (OTA): a lead-in, a sentence of policy
-        // matter without a colon, a sentence the items complete (their
-        // links into the page no table of contents), and a lone link.
+        // Google's policies (OTA): a lead-in, a sentence that announces the
+        // list, a sentence the items complete, links to footnotes of the
+        // page under a lead-in, and a lone link.
         let seg = segment_markdown(
             "To learn more about advertisers' use of cookies, visit these links:\n\n\
              * [Internet Advertising Bureau](https://www.iab.com/)\n\
@@ -489,6 +480,13 @@ We collect:
              * [get the right services for you](#use)\n* [keep in touch with you](#contact)\n\n\
              Short label\n\n* [Opt out](https://example.com/opt-out)\n\n\
              You have the right to:\n\n* [request a copy](/copy)\n* [object](/object)\n\n\
+             We share data with the advertising partners listed below.\n\n\
+             * [Criteo](https://criteo.com/privacy)\n* [OpenX](https://openx.com/privacy)\n\n\
+             We run the app with the following tools:\n\n\
+             * [Sentry](https://sentry.io/)\n* [Stripe](https://stripe.com/)\n\n\
+             We collect information about your activity, which may include:\n\n\
+             * [IP address](https://example.com/privacy#footnote-ip)\n\
+             * [Purchase activity](https://example.com/privacy#footnote-buy)\n\n\
              ## Cookies\n\n* [Analytics](/a)\n  * We count visits.\n* [Ads](/ads)\n  * We show ads.\n",
         );
         assert_offsets(&seg);
@@ -499,6 +497,9 @@ We collect:
             "keep in touch with you",
             "Opt out",
             "request a copy",
+            "OpenX",
+            "Stripe",
+            "Purchase activity",
             "Analytics",
         ] {
             assert!(text.contains(kept), "{kept} lost from:\n{text}");

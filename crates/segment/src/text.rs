@@ -161,16 +161,20 @@ fn is_rule(line: &str) -> bool {
             || t.chars().all(|c| c == '_'))
 }
 
-/// The heading level and text, if this paragraph is a heading.
-/// Whether a line has figures after a comma, as a date ("Last updated:
-/// May 1, 2024") or a postal address ("410 Terry Avenue North, Seattle,
-/// WA 98109") has: a line of text, kept below a policy's last paragraph,
+/// Whether a line has a run of four or more figures after a comma, as a
+/// date ("Last updated: May 1, 2024") or a postal address ("410 Terry
+/// Avenue North, Seattle, WA 98109") has, and a section label ("Section 4,
+/// Part 2") has not: a line of text, kept below a policy's last paragraph,
 /// where a heading with nothing under it is not.
 fn dated_or_addressed(text: &str) -> bool {
-    text.split_once(',')
-        .is_some_and(|(_, after)| after.contains(|c: char| c.is_ascii_digit()))
+    text.split_once(',').is_some_and(|(_, after)| {
+        after
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|run| run.len() >= 4)
+    })
 }
 
+/// The heading level and text, if this paragraph is a heading.
 fn heading_of(para: &[&str]) -> Option<(u8, String)> {
     let wrapped;
     let (line, underline) = match para {
@@ -647,6 +651,7 @@ at any time.
         }
         assert!(heading_of(&["Last Updated: May 1, 2024"]).is_none());
         assert!(heading_of(&["Section 4, Your Rights"]).is_some());
+        assert!(heading_of(&["Section 4, Part 2"]).is_some());
     }
 
     #[test]
