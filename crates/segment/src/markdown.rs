@@ -19,7 +19,10 @@ pub fn segment_markdown(markdown: &str) -> Segmented {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS;
     let markdown = crate::chrome::with_link_targets_unwrapped(markdown);
-    let mut state = State::default();
+    let mut state = State {
+        site: site_of(Parser::new_ext(&markdown, options)),
+        ..State::default()
+    };
     for event in Parser::new_ext(&markdown, options) {
         state.event(event);
     }
@@ -52,6 +55,11 @@ struct State {
     bold_chars: usize,
     /// The lists being read, outermost first.
     open_lists: Vec<OpenList>,
+    /// The site most of the document's links go to ([`site_of`]).
+    site: Option<String>,
+    /// Links in the buffered text that go elsewhere than the site (a
+    /// partner's page, not a menu's).
+    links_away: usize,
     /// Level of the last ATX or setext heading (a bold heading sits below it).
     last_heading: u8,
     /// The first ATX or setext heading.
@@ -64,8 +72,11 @@ struct OpenList {
     /// Index of its first block in [`State::blocks`].
     first_block: usize,
     items: usize,
-    /// Whether every item so far is a menu entry.
+    /// Whether every item so far is a menu's entry (nothing but links, no
+    /// lead-in above).
     menu: bool,
+    /// Items whose links go to other sites than the document's.
+    items_away: usize,
     /// Whether a lead-in ("Third parties we use for advertising:") is the
     /// block above it, or above the list it is nested in.
     introduced: bool,
@@ -133,9 +144,10 @@ impl State {
             }
             Tag::Image { .. } => self.images += 1,
             Tag::Strong => self.bold += 1,
-            Tag::Link { .. } => {
+            Tag::Link { dest_url, .. } => {
                 self.link_depth += 1;
                 self.links += 1;
+                self.links_away += usize::from(!on_site(&dest_url, self.site.as_deref()));
                 self.unlinked.push(boilerplate::LINK_MARK);
             }
             Tag::CodeBlock(_)
@@ -214,6 +226,7 @@ impl State {
         self.buf.clear();
         self.unlinked.clear();
         self.links = 0;
+        self.links_away = 0;
         self.link_chars = 0;
         self.chars = 0;
         self.bold_chars = 0;
@@ -235,6 +248,7 @@ impl State {
             );
         let bold = self.bold_line();
         let menu_entry = self.is_menu_entry();
+        let away = self.links_away > 0;
         self.reset();
         if text.is_empty() {
             return;
@@ -249,6 +263,7 @@ impl State {
             if let Some(list) = self.open_lists.last_mut() {
                 list.items += 1;
                 list.menu &= menu_entry;
+                list.items_away += usize::from(away);
             }
             Block::ListItem { depth, text }
         } else if bold && boilerplate::heading_shaped(&text) {
@@ -278,18 +293,23 @@ impl State {
             first_block: self.blocks.len(),
             items: 0,
             menu: true,
+            items_away: 0,
             introduced: lead_in || parent,
         });
     }
 
-    /// Ends a list: a menu of at least two entries is page chrome, dropped
-    /// with what is nested in it (a crawler's `* [Privacy FAQ](…)` lines);
-    /// a list that is kept keeps the list it is nested in.
+    /// Ends a list: a menu of at least two entries, most of them links to
+    /// the site's own pages (a "Donate" or sister-site link among them), is
+    /// page chrome, dropped with what is nested in it (a crawler's
+    /// `* [Privacy FAQ](…)` lines); a list of links to other sites
+    /// (sub-processors, opt-out pages) is what the policy names, under a
+    /// heading alone too. A list that is kept keeps the list it is nested
+    /// in.
     fn close_list(&mut self) {
         let Some(list) = self.open_lists.pop() else {
             return;
         };
-        if list.menu && list.items >= 2 {
+        if list.menu && list.items >= 2 && list.items_away * 2 < list.items {
             self.blocks.truncate(list.first_block);
         } else if !list.menu {
             if let Some(parent) = self.open_lists.last_mut() {
@@ -308,6 +328,57 @@ impl State {
         self.open_lists
             .last()
             .is_some_and(|list| links_only && !list.introduced)
+    }
+}
+
+/// The site a document's links mostly go to: the commonest host of its
+/// absolute links, as its last two labels (`privacy.aol.com` → `aol.com`).
+fn site_of<'a>(events: impl Iterator<Item = Event<'a>>) -> Option<String> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for event in events {
+        if let Event::Start(Tag::Link { dest_url, .. }) = event {
+            if let Some(site) = host_site(&dest_url) {
+                *counts.entry(site).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .map(|(site, _)| site)
+}
+
+/// The last two labels of an absolute link's host (`https://www.x.com/a`
+/// → `x.com`); none for relative links and e-mail.
+fn host_site(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest
+        .split(['/', '?', '#', ':'])
+        .next()?
+        .to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    (labels.len() >= 2).then(|| labels[labels.len() - 2..].join("."))
+}
+
+/// Sites whose links are a page's follow-us buttons, not what a policy
+/// names.
+const SOCIAL_SITES: &[&str] = &[
+    "facebook.com",
+    "twitter.com",
+    "x.com",
+    "instagram.com",
+    "linkedin.com",
+    "youtube.com",
+    "pinterest.com",
+    "tiktok.com",
+];
+
+/// Whether a link stays on `site` (relative links do), or goes to social
+/// media.
+fn on_site(url: &str, site: Option<&str>) -> bool {
+    match host_site(url) {
+        None => !url.starts_with("mailto:"),
+        Some(host) => Some(host.as_str()) == site || SOCIAL_SITES.contains(&host.as_str()),
     }
 }
 
@@ -447,7 +518,10 @@ We collect:
              We collect your name and e-mail address.\n\n\
              By continuing past this page, you agree to our terms of use.\n\n\
              * [About us](/about)\n* [Jobs](/jobs)\n\n\
-             ## Related\n\n* [Overview](/legal)\n* [Cookies](/legal/cookies)\n",
+             ## Related\n\n* [Overview](https://acme.example/legal)\n\
+             * [Cookies](https://acme.example/legal/cookies)\n\
+             * [Donate](https://give.example.org/)\n\n\
+             * [Facebook](https://www.facebook.com/acme)\n* [X](https://x.com/acme)\n",
         );
         assert_offsets(&seg);
         let texts: Vec<_> = seg.clauses.iter().map(|c| c.text.as_str()).collect();
@@ -469,7 +543,8 @@ We collect:
         // As on LinkedIn's trackers policy, IGN-Entertainment.md, BBC.md and
         // Google's policies (OTA): a lead-in, a sentence that announces the
         // list, a sentence the items complete, links to footnotes of the
-        // page under a lead-in, and a lone link.
+        // page under a lead-in, a lone link, and links mostly to other
+        // sites under a heading alone.
         let seg = segment_markdown(
             "To learn more about advertisers' use of cookies, visit these links:\n\n\
              * [Internet Advertising Bureau](https://www.iab.com/)\n\
@@ -487,7 +562,11 @@ We collect:
              We collect information about your activity, which may include:\n\n\
              * [IP address](https://example.com/privacy#footnote-ip)\n\
              * [Purchase activity](https://example.com/privacy#footnote-buy)\n\n\
-             ## Cookies\n\n* [Analytics](/a)\n  * We count visits.\n* [Ads](/ads)\n  * We show ads.\n",
+             ## Cookies\n\n* [Analytics](/a)\n  * We count visits.\n* [Ads](/ads)\n  * We show ads.\n\n\
+             ## Sub-processors\n\n* [Amazon Web Services](https://aws.amazon.com/)\n\
+             * [Mailchimp](https://mailchimp.com/legal/)\n* [Home](/)\n\n\
+             ## Contact\n\n* [privacy@acme.example](mailto:privacy@acme.example)\n\
+             * [dpo@acme.example](mailto:dpo@acme.example)\n",
         );
         assert_offsets(&seg);
         let text = crate::blocks::all_text(&seg);
@@ -501,6 +580,8 @@ We collect:
             "Stripe",
             "Purchase activity",
             "Analytics",
+            "Mailchimp",
+            "dpo@acme.example",
         ] {
             assert!(text.contains(kept), "{kept} lost from:\n{text}");
         }
