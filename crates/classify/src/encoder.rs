@@ -34,12 +34,13 @@ impl Encoder {
             .and_then(|raw| crate::bert::parse_config(&raw))
             .map_err(|e| corrupt(&config_path, e.to_string()))?;
         let weights = dir.join("model.safetensors");
+        let precision = precision.resolve(device);
         // SAFETY: the file is memory-mapped read-only; candle copies tensors out of it.
-        let dtype = precision.resolve(device).dtype();
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], dtype, device) }
-            .map_err(|e| corrupt(&weights, e.to_string()))?;
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], precision.dtype(), device) }
+                .map_err(|e| corrupt(&weights, e.to_string()))?;
         let mut bert = Bert::load(vb, &config).map_err(|e| corrupt(&weights, e.to_string()))?;
-        if precision.resolve(device) == Precision::Int8 {
+        if precision == Precision::Int8 {
             bert.quantize_int8()?;
         }
         Ok(Self {

@@ -721,7 +721,13 @@ pub(crate) fn is_list_lead_in(t: &str) -> bool {
     t.ends_with(':')
         && t.split_whitespace().count() >= LIST_LEAD_IN_WORDS
         && !t.contains('[')
-        && (policy_words(t) >= 1 || count_words(t, LISTED_MATTER_WORDS) >= 1)
+        && names_listed_matter(t)
+}
+
+/// Whether `t` names what a policy lists: a policy word or
+/// [`LISTED_MATTER_WORDS`].
+fn names_listed_matter(t: &str) -> bool {
+    policy_words(t) >= 1 || count_words(t, LISTED_MATTER_WORDS) >= 1
 }
 
 /// Whether a paragraph introduces the list below it in Markdown: a
@@ -736,9 +742,7 @@ pub(crate) fn is_list_lead_in(t: &str) -> bool {
 /// policy's last sentence ("… you agree to our terms of use.").
 pub(crate) fn introduces_list(t: &str) -> bool {
     let words = t.split_whitespace().count();
-    let matter = policy_words(t) >= 1
-        || count_words(t, LISTED_MATTER_WORDS) >= 1
-        || count_words(t, INTRODUCED_MATTER_WORDS) >= 1;
+    let matter = names_listed_matter(t) || count_words(t, INTRODUCED_MATTER_WORDS) >= 1;
     let announces = count_words(t, LIST_ANNOUNCING_WORDS) >= 1;
     let runs_on = t.ends_with(char::is_alphanumeric);
     (t.ends_with(':') && words >= LIST_LEAD_IN_WORDS && (matter || announces))

@@ -19,11 +19,12 @@ pub fn segment_markdown(markdown: &str) -> Segmented {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS;
     let markdown = crate::chrome::with_link_targets_unwrapped(markdown);
+    let events: Vec<Event> = Parser::new_ext(&markdown, options).collect();
     let mut state = State {
-        site: site_of(Parser::new_ext(&markdown, options)),
+        site: site_of(&events),
         ..State::default()
     };
-    for event in Parser::new_ext(&markdown, options) {
+    for event in events {
         state.event(event);
     }
     state.flush();
@@ -333,11 +334,11 @@ impl State {
 
 /// The site a document's links mostly go to: the commonest host of its
 /// absolute links, as its last two labels (`privacy.aol.com` → `aol.com`).
-fn site_of<'a>(events: impl Iterator<Item = Event<'a>>) -> Option<String> {
+fn site_of(events: &[Event]) -> Option<String> {
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for event in events {
         if let Event::Start(Tag::Link { dest_url, .. }) = event {
-            if let Some(site) = host_site(&dest_url) {
+            if let Some(site) = host_site(dest_url) {
                 *counts.entry(site).or_default() += 1;
             }
         }
